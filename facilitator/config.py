@@ -1,0 +1,176 @@
+"""Settings: `config.toml` read into typed, validated dataclasses, one per section.
+
+A key that is not known or a value of the wrong type stops the program with a message
+naming the key and the file, never a traceback.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, get_type_hints
+
+
+class ConfigError(Exception):
+    """A problem in config.toml, worded for the person who has to fix it."""
+
+
+@dataclass
+class AudioConfig:
+    device: str | int | None = None      # input device name (part of it) or index; None = default
+    output_device: str | int | None = None
+    sample_rate: int = 16000             # rate the pipeline works at; devices are resampled to it
+    channels: int = 1                    # 2 = one partner per channel (two-microphone mode)
+    ready_timeout_s: float = 5.0         # no audio from the device by then: report it
+    lost_device_s: float = 2.0           # no frames this long mid-session: the device is gone
+
+
+@dataclass
+class TurnsConfig:
+    vad_aggressiveness: int = 2          # webrtcvad 0 (lenient) .. 3 (strict)
+    frame_ms: int = 30                   # webrtcvad frame: 10, 20 or 30 ms
+    start_speech_ms: int = 90            # voiced audio needed to start a turn
+    preroll_ms: int = 300                # audio kept from before the start
+    pause_ms: int = 180                  # silence that counts as a pause (transcribe, look for a cue)
+    cue_end_ms: int = 180                # silence after an expected cue that ends the turn at once
+    complete_end_s: float = 1.8          # silence that ends a turn whose words are complete
+    incomplete_end_s: float = 2.8        # silence that ends a turn ending mid-thought
+    max_turn_s: float = 90.0             # a turn is closed after this long whatever happens
+    min_turn_ms: int = 300               # shorter bursts of sound are not turns
+    speaking_tail_ms: int = 250          # microphone ignored this long after the facilitator speaks
+    silence_reprompt_s: float = 30.0     # nobody speaks this long: a gentle reminder
+
+
+@dataclass
+class TranscriptionConfig:
+    model: str = "default"               # "default" (bundled tiny.en) or a model directory
+    models_dir: str = "models"           # where `model = "<name>"` is looked for
+    compute_type: str = "int8"
+    cpu_threads: int = 0                 # 0 = all cores
+    beam_size: int = 1
+    short_encoder: bool = True           # encode only the turn's length, not 30 s (much faster)
+    language: str = "en"
+
+
+@dataclass
+class SpeechConfig:
+    engine: str = "pyttsx3"              # "pyttsx3" (falls back to espeak-ng) or "espeak-ng"
+    voice: str = "en-us+f2"              # espeak-ng voice of the facilitator
+    rate: int = 165                      # words per minute
+    volume: float = 0.9
+    enabled: bool = True                 # false: prompts are printed and recorded, not spoken
+
+
+@dataclass
+class SessionConfig:
+    script: str = "intentional_dialogue" # a script in prompts/ (name or path)
+    partner_a: str = "Partner A"
+    partner_b: str = "Partner B"
+    first_sender: str = "A"
+    data_dir: str = ""                   # "" = the platform's user data directory
+    language: str = "en"
+
+
+@dataclass
+class JudgeConfig:
+    engine: str = "default"
+
+
+@dataclass
+class SpeakersConfig:
+    method: str = "turn_order"           # who spoke: "turn_order" until a voice model is chosen
+
+
+@dataclass
+class Config:
+    audio: AudioConfig = field(default_factory=AudioConfig)
+    turns: TurnsConfig = field(default_factory=TurnsConfig)
+    transcription: TranscriptionConfig = field(default_factory=TranscriptionConfig)
+    speech: SpeechConfig = field(default_factory=SpeechConfig)
+    session: SessionConfig = field(default_factory=SessionConfig)
+    judge: JudgeConfig = field(default_factory=JudgeConfig)
+    speakers: SpeakersConfig = field(default_factory=SpeakersConfig)
+    source: str = "built-in defaults"
+
+
+def _check_value(where: str, value: Any, expected: Any) -> Any:
+    allowed = getattr(expected, "__args__", (expected,))
+    if value is None and type(None) in allowed:
+        return value
+    if float in allowed and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    for kind in allowed:
+        if kind is not type(None) and isinstance(value, kind) and not (
+            isinstance(value, bool) and kind is not bool
+        ):
+            return value
+    names = " or ".join("nothing" if k is type(None) else k.__name__ for k in allowed)
+    raise ConfigError(f"{where} should be {names}, not {value!r}")
+
+
+def from_dict(data: dict[str, Any], source: str = "config") -> Config:
+    config = Config(source=source)
+    sections = {f.name: f for f in dataclasses.fields(Config) if f.name != "source"}
+    for name, values in data.items():
+        if name not in sections:
+            raise ConfigError(
+                f"{source}: unknown section [{name}]; known sections: {', '.join(sections)}"
+            )
+        if not isinstance(values, dict):
+            raise ConfigError(f"{source}: [{name}] should be a section of keys")
+        section = getattr(config, name)
+        hints = get_type_hints(type(section))
+        for key, value in values.items():
+            if key not in hints:
+                raise ConfigError(
+                    f"{source}: unknown key '{key}' in [{name}]; known keys: {', '.join(hints)}"
+                )
+            setattr(section, key, _check_value(f"{source}: [{name}] {key}", value, hints[key]))
+    _check_ranges(config, source)
+    return config
+
+
+def _check_ranges(config: Config, source: str) -> None:
+    def fail(what: str) -> None:
+        raise ConfigError(f"{source}: {what}")
+
+    if config.turns.frame_ms not in (10, 20, 30):
+        fail("[turns] frame_ms must be 10, 20 or 30 (webrtcvad frame sizes)")
+    if config.turns.vad_aggressiveness not in (0, 1, 2, 3):
+        fail("[turns] vad_aggressiveness must be 0, 1, 2 or 3")
+    if config.audio.sample_rate not in (8000, 16000, 32000, 48000):
+        fail("[audio] sample_rate must be 8000, 16000, 32000 or 48000 (webrtcvad rates)")
+    if config.audio.channels not in (1, 2):
+        fail("[audio] channels must be 1 or 2")
+    if config.session.first_sender not in ("A", "B"):
+        fail("[session] first_sender must be \"A\" or \"B\"")
+    if config.speech.engine not in ("pyttsx3", "espeak-ng"):
+        fail("[speech] engine must be \"pyttsx3\" or \"espeak-ng\"")
+    if config.turns.complete_end_s > config.turns.incomplete_end_s:
+        fail("[turns] complete_end_s must not be longer than incomplete_end_s")
+
+
+def load(path: str | Path | None = None) -> Config:
+    """Read config.toml; with no path, ./config.toml if it exists, else the defaults."""
+    if path is None:
+        candidate = Path("config.toml")
+        if not candidate.exists():
+            return Config()
+        path = candidate
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"config file not found: {path}") from None
+    except OSError as error:
+        raise ConfigError(f"cannot read config file {path}: {error.strerror}") from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(
+            f"{path} is not valid TOML ({error}); fix that line or delete the file "
+            "to use the defaults"
+        ) from None
+    return from_dict(data, source=str(path))

@@ -1,0 +1,49 @@
+"""The judge room: decides from transcripts whether a dialogue step was done well.
+
+Every judgement goes through one narrow interface, `Judge.judge(kind, context, reply)`,
+so the live loop does not care how a verdict is reached. `kind` is one of KINDS;
+`context` holds what the reply answers (for a mirror: the Sender's turn; for a summary:
+all the Sender's turns of the round); `reply` is the turn being judged.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Protocol
+
+KINDS = ("mirror", "summary", "validation", "empathy", "sender_statement")
+
+PASSING_LABELS = {
+    "mirror": {"mirror"},
+    "summary": {"complete"},
+    "validation": {"valid"},
+    "empathy": {"empathic"},
+    "sender_statement": {"safe"},
+}
+
+
+@dataclass
+class Verdict:
+    kind: str
+    label: str
+    score: float
+    missing: list[str] = field(default_factory=list)
+    intrusions: list[str] = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        return self.label in PASSING_LABELS.get(self.kind, set())
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+class Judge(Protocol):
+    def judge(self, kind: str, context: list[str], reply: str) -> Verdict: ...
+
+
+def default_judge() -> Judge:
+    """The judge the live loop uses unless told otherwise."""
+    from facilitator.judging.simple import SimpleJudge
+
+    return SimpleJudge()
