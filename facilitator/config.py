@@ -51,6 +51,7 @@ class TranscriptionConfig:
     cpu_threads: int = 0                 # 0 = all cores
     beam_size: int = 1
     short_encoder: bool = True           # encode only the turn's length, not 30 s (much faster)
+    short_window_s: float = 10.0         # ... but at least this long (shorter windows loop)
     language: str = "en"
 
 

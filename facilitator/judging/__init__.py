@@ -44,6 +44,6 @@ class Judge(Protocol):
 
 def default_judge() -> Judge:
     """The judge the live loop uses unless told otherwise."""
-    from facilitator.judging.simple import SimpleJudge
+    from facilitator.judging.structured import StructuredJudge
 
-    return SimpleJudge()
+    return StructuredJudge()

@@ -1,0 +1,94 @@
+"""Assembly: builds each room from the config and hands them to the live loop."""
+
+from __future__ import annotations
+
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from facilitator import prompts as prompt_files
+from facilitator.audio_in import AudioSource, has_output_device
+from facilitator.config import Config
+from facilitator.dialogue import Dialogue, Script
+from facilitator.events import ControlQueue, EventBus
+from facilitator.judging import default_judge
+from facilitator.record import RecordWriter, default_data_dir, new_session_id, session_event
+from facilitator.session import Session
+from facilitator.speech_out import CheckedRenderer, SilentOutput, SoundDeviceOutput, Voice
+from facilitator.transcribe import Transcriber
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass
+class RunOptions:
+    realtime: bool = True
+    speak_aloud: bool = True            # play prompts on a loudspeaker when there is one
+    record_path: Path | None = None
+    input_name: str = "microphone"
+    display: bool = True
+    names: dict[str, str] = field(default_factory=dict)
+
+
+def _feedback():
+    try:
+        from facilitator.judging.feedback import feedback_text
+    except ImportError:
+        return None
+    return feedback_text
+
+
+def make_voice(config: Config, options: RunOptions) -> Voice:
+    renderer = CheckedRenderer(config.speech) if config.speech.enabled else None
+    output = SilentOutput()
+    if options.realtime and options.speak_aloud and config.speech.enabled and has_output_device():
+        try:
+            output = SoundDeviceOutput(config.audio.output_device)
+        except Exception as error:  # no usable loudspeaker: prompts are printed and recorded
+            print(f"(No loudspeaker: {error}. Prompts are shown and recorded only.)", file=sys.stderr)
+    return Voice(renderer, output)
+
+
+def build_session(config: Config, source: AudioSource, options: RunOptions,
+                  bus: EventBus | None = None, controls: ControlQueue | None = None,
+                  transcriber: Transcriber | None = None, voice: Voice | None = None):
+    """Everything wired, not started. Returns (session, record_writer)."""
+    bus = bus or EventBus()
+    names = {"A": config.session.partner_a, "B": config.session.partner_b}
+    names.update(options.names)
+    script = Script.load(config.session.script)
+    dialogue = Dialogue(script, names, config.session.first_sender, feedback=_feedback())
+    if transcriber is None:
+        transcriber = Transcriber(config.transcription, root=ROOT)
+        transcriber.warm_up()
+    transcriber.set_glossary(f"{names['A']}, {names['B']}. {script.glossary}")
+    voice = voice or make_voice(config, options)
+    session_id = new_session_id()
+    path = options.record_path or (
+        default_data_dir(config.session.data_dir) / "sessions" / f"{session_id}.jsonl"
+    )
+    writer = RecordWriter(path)
+    bus.subscribe(writer)
+    if options.display:
+        from facilitator.display import TerminalDisplay
+
+        bus.subscribe(TerminalDisplay(names))
+    writer.write(session_event(session_id, names, script.name, options.input_name))
+    if voice.renderer is not None:
+        texts = [prompt_files.fill(t, sender=names[s], receiver=names[r])
+                 for t in script.prompts.values() for s, r in (("A", "B"), ("B", "A"))]
+        voice.renderer.prepare(texts)
+    session = Session(config, source, voice, transcriber, default_judge(), dialogue, bus, controls)
+    return session, writer
+
+
+def run_session(session: Session, writer: RecordWriter) -> str:
+    started = time.monotonic()
+    try:
+        reason = session.run()
+    finally:
+        session.voice.close()
+        writer.close()
+    print(f"\nSession record: {writer.path}  ({time.monotonic() - started:.0f} s, ended: {reason})")
+    return reason

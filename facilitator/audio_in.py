@@ -1,0 +1,296 @@
+"""Audio in: turns a microphone, a WAV file or a simulated room into timed 16 kHz frames.
+
+Every source yields `Frame`s of equal length. `Frame.t` is the time of the frame's first
+sample on the *input's own timeline* (seconds since the stream or file started), so the
+rest of the pipeline never looks at the wall clock to place an event.
+"""
+
+from __future__ import annotations
+
+import queue
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator, Protocol
+
+import numpy as np
+
+
+class AudioInputError(Exception):
+    """A problem with the audio input, worded for the person who has to fix it."""
+
+
+class DeviceLost(AudioInputError):
+    pass
+
+
+@dataclass
+class Frame:
+    samples: np.ndarray      # int16, mono (channel 0 or the mix) at the pipeline's rate
+    t: float                 # seconds since the input started
+    channels: np.ndarray | None = None   # int16 (n, 2) when the input is stereo
+    arrived: float = 0.0     # time.monotonic() when the frame reached the pipeline
+
+    @property
+    def end(self) -> float:
+        return self.t + len(self.samples) / 16000.0
+
+
+class AudioSource(Protocol):
+    sample_rate: int
+    frame_samples: int
+    name: str
+
+    def frames(self) -> Iterator[Frame]: ...
+    def close(self) -> None: ...
+
+
+def to_int16(audio: np.ndarray) -> np.ndarray:
+    if audio.dtype == np.int16:
+        return audio
+    return (np.clip(audio, -1.0, 1.0) * 32767.0).astype(np.int16)
+
+
+def to_float32(audio: np.ndarray) -> np.ndarray:
+    if audio.dtype == np.float32:
+        return audio
+    return audio.astype(np.float32) / 32768.0
+
+
+def read_audio_file(path: str | Path, sample_rate: int = 16000, channels: int = 1) -> np.ndarray:
+    """Any audio file sox can read, as int16 at `sample_rate`; shape (n,) or (n, channels)."""
+    path = Path(path)
+    if not path.exists():
+        raise AudioInputError(f"input file not found: {path}")
+    try:
+        done = subprocess.run(
+            ["sox", str(path), "-t", "raw", "-r", str(sample_rate), "-e", "signed",
+             "-b", "16", "-c", str(channels), "-"],
+            capture_output=True, check=False,
+        )
+    except FileNotFoundError:
+        return _read_wav_with_python(path, sample_rate, channels)
+    if done.returncode != 0:
+        message = done.stderr.decode(errors="replace").strip().splitlines()
+        raise AudioInputError(
+            f"cannot read audio file {path}: {message[-1] if message else 'sox failed'}"
+        )
+    audio = np.frombuffer(done.stdout, dtype=np.int16)
+    return audio.reshape(-1, channels) if channels > 1 else audio
+
+
+def _read_wav_with_python(path: Path, sample_rate: int, channels: int) -> np.ndarray:
+    import wave
+
+    try:
+        with wave.open(str(path), "rb") as wav:
+            rate, width, count = wav.getframerate(), wav.getsampwidth(), wav.getnchannels()
+            data = wav.readframes(wav.getnframes())
+    except (wave.Error, EOFError) as error:
+        raise AudioInputError(f"cannot read {path} as WAV ({error}); install sox for other formats")
+    if width != 2:
+        raise AudioInputError(f"{path}: only 16-bit WAV is readable without sox")
+    audio = np.frombuffer(data, dtype=np.int16).reshape(-1, count).astype(np.float32)
+    if count != channels:
+        audio = audio.mean(axis=1, keepdims=True).repeat(channels, axis=1)
+    if rate != sample_rate:
+        positions = np.arange(0, len(audio), rate / sample_rate)
+        audio = np.stack(
+            [np.interp(positions, np.arange(len(audio)), audio[:, c]) for c in range(channels)], 1
+        )
+    audio = audio.astype(np.int16)
+    return audio if channels > 1 else audio[:, 0]
+
+
+def split_channels(block: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+    """(mono mix for VAD and transcription, the stereo block or None)."""
+    if block.ndim == 1:
+        return block, None
+    if block.shape[1] == 1:
+        return block[:, 0], None
+    mix = block.astype(np.int32).mean(axis=1).astype(np.int16)
+    return mix, block
+
+
+class FileSource:
+    """A recording standing in for the microphone, in real time or as fast as possible."""
+
+    def __init__(self, path: str | Path, frame_ms: int = 30, realtime: bool = True,
+                 sample_rate: int = 16000, channels: int = 1, tail_s: float = 4.0):
+        self.name = str(path)
+        self.sample_rate = sample_rate
+        self.frame_samples = sample_rate * frame_ms // 1000
+        self.realtime = realtime
+        self.audio = read_audio_file(path, sample_rate, channels)
+        # Silence after the end so the last turn can close as it would in a room.
+        pad = np.zeros((int(tail_s * sample_rate),) + self.audio.shape[1:], dtype=np.int16)
+        self.audio = np.concatenate([self.audio, pad])
+        self._closed = False
+
+    @property
+    def duration(self) -> float:
+        return len(self.audio) / self.sample_rate
+
+    def frames(self) -> Iterator[Frame]:
+        start = time.monotonic()
+        n = self.frame_samples
+        for index in range(len(self.audio) // n):
+            if self._closed:
+                return
+            t = index * n / self.sample_rate
+            if self.realtime:
+                delay = start + t + n / self.sample_rate - time.monotonic()
+                if delay > 0:
+                    time.sleep(delay)
+            mono, stereo = split_channels(self.audio[index * n:(index + 1) * n])
+            yield Frame(mono, t, stereo, time.monotonic())
+
+    def close(self) -> None:
+        self._closed = True
+
+
+class MicrophoneSource:
+    """One sounddevice input stream, opened once and kept open for the whole session."""
+
+    def __init__(self, device: str | int | None = None, frame_ms: int = 30,
+                 sample_rate: int = 16000, channels: int = 1,
+                 ready_timeout_s: float = 5.0, lost_device_s: float = 2.0):
+        import sounddevice as sd
+
+        self.sample_rate = sample_rate
+        self.frame_samples = sample_rate * frame_ms // 1000
+        self.channels = channels
+        self.ready_timeout_s = ready_timeout_s
+        self.lost_device_s = lost_device_s
+        self._queue: queue.Queue[np.ndarray] = queue.Queue()
+        self._status_problem: str | None = None
+        self._count = 0
+        self._first: np.ndarray | None = None
+        device_index = resolve_device(device, kind="input")
+        self.name = device_label(device_index, "input")
+        try:
+            self._stream = sd.InputStream(
+                samplerate=sample_rate, blocksize=self.frame_samples, device=device_index,
+                channels=channels, dtype="int16", callback=self._callback,
+            )
+            self._stream.start()
+        except Exception as error:  # PortAudioError and friends
+            raise AudioInputError(
+                f"cannot open the microphone '{self.name}': {error}. "
+                "Check it is plugged in, or choose another with --device "
+                "(list them with `facilitator devices`)."
+            ) from None
+
+    def _callback(self, indata, frames, time_info, status) -> None:  # audio thread: keep it tiny
+        self._queue.put(indata.copy())
+
+    def wait_ready(self) -> None:
+        """Block until audio really arrives (the first stream can start late)."""
+        try:
+            block = self._queue.get(timeout=self.ready_timeout_s)
+        except queue.Empty:
+            raise AudioInputError(
+                f"no sound arrived from '{self.name}' within {self.ready_timeout_s:.0f} s. "
+                "Check the microphone is connected and not muted, or pick another with --device."
+            ) from None
+        self._first = block
+
+    def frames(self) -> Iterator[Frame]:
+        n = self.frame_samples
+        while True:
+            try:
+                block, self._first = (self._first, None) if self._first is not None else (
+                    self._queue.get(timeout=self.lost_device_s), None)
+            except queue.Empty:
+                if getattr(self, "_closed", False):
+                    return
+                raise DeviceLost(
+                    f"the microphone '{self.name}' stopped sending sound (unplugged?). "
+                    "The session record is saved; plug it back in and run "
+                    "`facilitator resume` to go on."
+                ) from None
+            if block.ndim == 2 and self.channels == 1:
+                block = block[:, 0]
+            mono, stereo = split_channels(block)
+            t = self._count * n / self.sample_rate
+            self._count += 1
+            yield Frame(mono.copy(), t, stereo, time.monotonic())
+
+    def close(self) -> None:
+        self._closed = True
+        try:
+            self._stream.stop()
+            self._stream.close()
+        except Exception:
+            pass
+
+
+def _devices():
+    import sounddevice as sd
+
+    try:
+        return list(sd.query_devices())
+    except Exception:
+        return []
+
+
+def has_input_device() -> bool:
+    return any(d.get("max_input_channels", 0) > 0 for d in _devices())
+
+
+def has_output_device() -> bool:
+    return any(d.get("max_output_channels", 0) > 0 for d in _devices())
+
+
+def resolve_device(device: str | int | None, kind: str) -> int | None:
+    """Turn a name (or part of one) or an index into a sounddevice index."""
+    key = "max_input_channels" if kind == "input" else "max_output_channels"
+    devices = _devices()
+    usable = [i for i, d in enumerate(devices) if d.get(key, 0) > 0]
+    if not usable:
+        raise AudioInputError(
+            f"no audio {kind} device found. Connect one, or run `facilitator demo` "
+            "to hear a simulated session (or `facilitator run --input FILE.wav`)."
+        )
+    if device is None or device == "":
+        return None
+    if isinstance(device, int) or (isinstance(device, str) and device.isdigit()):
+        index = int(device)
+        if index not in usable:
+            raise AudioInputError(
+                f"audio {kind} device {index} does not exist or has no {kind} channels; "
+                "see `facilitator devices`."
+            )
+        return index
+    matches = [i for i in usable if str(device).lower() in devices[i]["name"].lower()]
+    if not matches:
+        raise AudioInputError(
+            f"no audio {kind} device named like '{device}'; see `facilitator devices`."
+        )
+    return matches[0]
+
+
+def device_label(index: int | None, kind: str) -> str:
+    import sounddevice as sd
+
+    try:
+        info = sd.query_devices(index, kind=kind)
+        return str(info["name"])
+    except Exception:
+        return "default" if index is None else str(index)
+
+
+def describe_devices() -> str:
+    devices = _devices()
+    if not devices:
+        return "No audio devices found (no sound card, or PortAudio cannot see it)."
+    lines = []
+    for i, d in enumerate(devices):
+        kinds = []
+        if d.get("max_input_channels", 0):
+            kinds.append(f"in:{d['max_input_channels']}")
+        if d.get("max_output_channels", 0):
+            kinds.append(f"out:{d['max_output_channels']}")
+        lines.append(f"{i:3d}  {d['name']}  ({', '.join(kinds)}, {int(d['default_samplerate'])} Hz)")
+    return "\n".join(lines)

@@ -1,0 +1,132 @@
+"""Sub-commands of the live loop: `start`, `run`, `demo`, `devices`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from facilitator import config as config_module
+from facilitator.audio_in import (AudioInputError, FileSource, MicrophoneSource,
+                                  describe_devices, has_input_device)
+from facilitator.dialogue import ScriptError
+from facilitator.prompts import PromptsError
+from facilitator.transcribe import ModelError
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--record", type=Path, help="session record file (JSON Lines) to write")
+    parser.add_argument("--silent", action="store_true", help="do not play prompts aloud")
+    parser.add_argument("--fast", action="store_true",
+                        help="feed audio as fast as the CPU allows instead of in real time")
+    parser.add_argument("--name", action="append", default=[], metavar="A=NAME",
+                        help="a partner's name, e.g. --name A=Alex --name B=Sam")
+
+
+def register(subparsers) -> None:
+    start = subparsers.add_parser("start", help="live session with the microphone, or the demo when there is none")
+    _common(start)
+    start.add_argument("--device", help="input device name or index")
+    start.set_defaults(handler=cmd_start)
+
+    run = subparsers.add_parser("run", help="a live session (microphone, or --input FILE.wav)")
+    _common(run)
+    run.add_argument("--device", help="input device name or index (see `facilitator devices`)")
+    run.add_argument("--input", type=Path, help="a recording to use instead of the microphone")
+    run.set_defaults(handler=cmd_run)
+
+    demo = subparsers.add_parser("demo", help="a whole simulated session between two synthetic partners")
+    _common(demo)
+    demo.set_defaults(handler=cmd_demo)
+
+    devices = subparsers.add_parser("devices", help="list audio devices")
+    devices.set_defaults(handler=lambda args: print(describe_devices()) or 0)
+
+
+def _names(values: list[str]) -> dict[str, str]:
+    names = {}
+    for value in values:
+        key, _, name = value.partition("=")
+        if key.upper() not in ("A", "B") or not name:
+            raise SystemExit(f"--name takes A=NAME or B=NAME, not {value!r}")
+        names[key.upper()] = name
+    return names
+
+
+def _load_config(args):
+    try:
+        config = config_module.load(args.config)
+    except config_module.ConfigError as error:
+        print(f"Configuration problem: {error}", file=sys.stderr)
+        raise SystemExit(2)
+    if getattr(args, "device", None) is not None:
+        config.audio.device = args.device
+    return config
+
+
+def _go(args, config, source, input_name: str, realtime: bool, extra_names=None, setup=None) -> int:
+    from facilitator.app import RunOptions, build_session, run_session
+
+    options = RunOptions(realtime=realtime, speak_aloud=not args.silent, record_path=args.record,
+                         input_name=input_name, names={**(extra_names or {}), **_names(args.name)})
+    try:
+        session, writer = build_session(config, source, options)
+    except (ModelError, ScriptError, PromptsError) as error:
+        source.close()
+        print(f"Cannot start: {error}", file=sys.stderr)
+        return 2
+    if setup:
+        setup(session)
+    reason = run_session(session, writer)
+    if reason == "device_lost":
+        print("The microphone was lost. Everything said so far is in the record above.", file=sys.stderr)
+        return 3
+    return 0 if reason in ("complete", "stopped", "input_end") else 1
+
+
+def cmd_run(args) -> int:
+    config = _load_config(args)
+    if args.input:
+        try:
+            source = FileSource(args.input, config.turns.frame_ms, realtime=not args.fast,
+                                channels=config.audio.channels)
+        except AudioInputError as error:
+            print(f"Cannot read the input: {error}", file=sys.stderr)
+            return 2
+        return _go(args, config, source, str(args.input), realtime=not args.fast)
+    if not has_input_device():
+        print("No microphone found. Connect one (see `facilitator devices`), or try the "
+              "built-in demo: `facilitator demo`.", file=sys.stderr)
+        return 2
+    try:
+        source = MicrophoneSource(config.audio.device, config.turns.frame_ms,
+                                  channels=config.audio.channels,
+                                  ready_timeout_s=config.audio.ready_timeout_s,
+                                  lost_device_s=config.audio.lost_device_s)
+        source.wait_ready()
+    except AudioInputError as error:
+        print(f"Microphone problem: {error}", file=sys.stderr)
+        return 2
+    return _go(args, config, source, source.name, realtime=True)
+
+
+def cmd_demo(args) -> int:
+    from facilitator.demo import SimulatedRoom, load_demo_lines, render_lines
+
+    config = _load_config(args)
+    names, lines = load_demo_lines()
+    print("Preparing the demo: two synthetic partners, "
+          f"{names['A']} and {names['B']}, rendered with espeak-ng ...")
+    render_lines(lines)
+    room = SimulatedRoom(lines, config.turns.frame_ms, realtime=not args.fast, echo=True)
+    return _go(args, config, room, "demo", realtime=not args.fast, extra_names=names,
+               setup=lambda session: session.bus.subscribe(room.listen))
+
+
+def cmd_start(args) -> int:
+    if has_input_device():
+        args.input = None
+        return cmd_run(args)
+    print("No microphone found, so here is the built-in demo: a whole simulated session "
+          "through the real pipeline.\n")
+    return cmd_demo(args)

@@ -1,0 +1,287 @@
+"""Dialogue room: a state machine that runs any script from `prompts/`.
+
+It is told each finished turn (its words and the judge's verdict) and answers with what
+to do next: steps started, sentences to speak, the end. It never listens or speaks itself,
+so it is tested with plain strings.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Callable
+
+from facilitator import prompts as prompt_files
+from facilitator.judging import Verdict
+
+ROLES = ("sender", "receiver", "none")
+
+
+class ScriptError(Exception):
+    pass
+
+
+@dataclass
+class Step:
+    name: str
+    role: str = "sender"
+    prompt: str | None = None
+    cues: list[str] = field(default_factory=list)
+    judge: str | None = None
+    judge_other: str | None = None
+    context: str = "last_message"
+    collect: bool = False
+    collect_previous: bool = False
+    answer: str | None = None
+    on_yes: str | None = None
+    on_no: str | None = None
+    on_other: str | None = None
+    next: str | None = None
+    retry: str | None = None
+    max_tries: int = 3
+    end_round: bool = False
+    end: bool = False
+
+
+@dataclass
+class Script:
+    name: str
+    title: str
+    steps: dict[str, Step]
+    prompts: dict[str, str]
+    first_step: str
+    rounds: int = 1
+    round_start: str | None = None
+    after_rounds: str | None = None
+    glossary: str = ""
+
+    @classmethod
+    def load(cls, name_or_path: str) -> "Script":
+        data = prompt_files.load_toml(name_or_path)
+        head = data.get("script", {})
+        steps: dict[str, Step] = {}
+        for raw in data.get("steps", []):
+            try:
+                step = Step(**raw)
+            except TypeError as error:
+                raise ScriptError(f"script {name_or_path}: step {raw.get('name')}: {error}") from None
+            if step.role not in ROLES:
+                raise ScriptError(f"script {name_or_path}: step {step.name}: unknown role {step.role}")
+            steps[step.name] = step
+        script = cls(
+            name=head.get("name", str(name_or_path)), title=head.get("title", ""),
+            steps=steps, prompts=dict(data.get("prompts", {})),
+            first_step=head.get("first_step", next(iter(steps), "")),
+            rounds=int(head.get("rounds", 1)), round_start=head.get("round_start"),
+            after_rounds=head.get("after_rounds"), glossary=head.get("glossary", ""),
+        )
+        script.validate()
+        return script
+
+    def validate(self) -> None:
+        names = set(self.steps)
+        for step in self.steps.values():
+            for target in (step.next, step.retry, step.on_yes, step.on_no, step.on_other):
+                if target and target not in names:
+                    raise ScriptError(f"step {step.name} leads to unknown step {target}")
+            if step.prompt and step.prompt not in self.prompts:
+                raise ScriptError(f"step {step.name} speaks unknown prompt {step.prompt}")
+        for target in (self.first_step, self.round_start, self.after_rounds):
+            if target and target not in names:
+                raise ScriptError(f"script names unknown step {target}")
+
+
+@dataclass
+class Say:
+    text: str
+    key: str
+
+
+@dataclass
+class StepStarted:
+    name: str
+    round: int
+    sender: str
+    receiver: str
+    messages: list[str]
+
+
+@dataclass
+class Finished:
+    reason: str = "complete"
+
+
+Action = Say | StepStarted | Finished
+
+
+@dataclass
+class Expectation:
+    """What the dialogue waits for now: who should speak, and which words end the turn."""
+
+    step: str
+    role: str
+    speaker: str | None
+    cues: list[str]
+
+
+class AnswerReader:
+    """Reads a turn as "yes", "no" or "other" from the phrase lists in prompts/common.toml."""
+
+    def __init__(self, yes: list[str], no: list[str]):
+        self.yes = sorted((self._norm(p) for p in yes), key=len, reverse=True)
+        self.no = sorted((self._norm(p) for p in no), key=len, reverse=True)
+
+    @staticmethod
+    def _norm(text: str) -> str:
+        return " ".join(re.findall(r"[a-z']+", text.lower().replace("’", "'")))
+
+    def read(self, text: str) -> str:
+        said = self._norm(text)
+        if not said:
+            return "other"
+        words = said.split()
+        for label, phrases in (("no", self.no), ("yes", self.yes)):
+            for phrase in phrases:
+                if said == phrase or (said.startswith(phrase + " ") and len(words) <= len(phrase.split()) + 4):
+                    return label
+        return "other"
+
+
+class Dialogue:
+    def __init__(self, script: Script, names: dict[str, str], first_sender: str = "A",
+                 feedback: Callable[[Verdict, str, str], str | None] | None = None,
+                 answers: AnswerReader | None = None):
+        self.script = script
+        self.names = names
+        self.sender = first_sender
+        self.round = 1
+        self.step = script.steps[script.first_step]
+        self.messages: list[str] = []
+        self.tries = 0
+        self.finished = False
+        self.last_spoken: str | None = None
+        self._previous_turn = ""
+        self._feedback = feedback
+        if answers is None:
+            table = prompt_files.common().get("answers", {})
+            answers = AnswerReader(table.get("yes", []), table.get("no", []))
+        self.answers = answers
+
+    @property
+    def receiver(self) -> str:
+        return "B" if self.sender == "A" else "A"
+
+    def _fill(self, key: str) -> str:
+        template = self.script.prompts.get(key) or prompt_files.common()["prompts"][key]
+        return prompt_files.fill(
+            template, sender=self.names[self.sender], receiver=self.names[self.receiver]
+        )
+
+    @property
+    def expectation(self) -> Expectation:
+        role = self.step.role
+        speaker = {"sender": self.sender, "receiver": self.receiver}.get(role)
+        return Expectation(self.step.name, role, speaker, list(self.step.cues))
+
+    def start(self) -> list[Action]:
+        return self._enter(self.step.name)
+
+    def restore(self, step: str, round_: int, sender: str, messages: list[str]) -> list[Action]:
+        """Continue an interrupted session at `step` (from its record)."""
+        if step not in self.script.steps:
+            raise ScriptError(f"cannot resume at unknown step {step}")
+        self.round, self.sender, self.messages = round_, sender, list(messages)
+        return self._enter(step)
+
+    def judgement_for(self, text: str) -> tuple[str, list[str]] | None:
+        """(kind, context) of the judgement this turn needs, or None."""
+        step = self.step
+        kind = step.judge
+        if step.answer == "yes_no":
+            kind = step.judge_other if self.answers.read(text) == "other" else None
+        if not kind:
+            return None
+        if kind == "sender_statement":
+            return kind, []
+        if step.context == "all_messages":
+            return kind, list(self.messages)
+        return kind, self.messages[-1:] if self.messages else []
+
+    def on_turn(self, text: str, verdict: Verdict | None = None) -> list[Action]:
+        if self.finished:
+            return []
+        step = self.step
+        self._previous_turn = text
+        actions: list[Action] = []
+        if verdict is not None and not verdict.passed:
+            self.tries += 1
+            coaching = self._feedback(verdict, self.names[self.sender], self.names[self.receiver]) if self._feedback else None
+            if self.tries < step.max_tries:
+                if coaching:
+                    actions.append(Say(coaching, f"feedback_{verdict.kind}"))
+                target = step.retry or step.name
+                if target == step.name:
+                    return actions  # same step again: the turn is simply tried once more
+                return actions + self._enter(target)
+            if step.role == "receiver":
+                actions.append(Say(self._fill("max_tries_reached"), "max_tries_reached"))
+        if step.collect:
+            self.messages.append(text)
+        if step.answer == "yes_no":
+            answer = self.answers.read(text)
+            target = {"yes": step.on_yes, "no": step.on_no}.get(answer) or step.on_other or step.next
+        else:
+            target = step.next
+        return actions + self._advance(step, target)
+
+    def _advance(self, step: Step, target: str | None) -> list[Action]:
+        if step.end_round or target is None and not step.end:
+            return self._end_round()
+        if step.end:
+            self.finished = True
+            return [Finished()]
+        return self._enter(target)
+
+    def _end_round(self) -> list[Action]:
+        if self.round >= self.script.rounds:
+            if self.script.after_rounds:
+                return self._enter(self.script.after_rounds)
+            self.finished = True
+            return [Finished()]
+        self.round += 1
+        self.sender = self.receiver
+        self.messages = []
+        return self._enter(self.script.round_start or self.script.first_step)
+
+    def _enter(self, name: str) -> list[Action]:
+        step = self.script.steps[name]
+        self.step = step
+        self.tries = 0
+        actions: list[Action] = [
+            StepStarted(name, self.round, self.sender, self.receiver, list(self.messages))
+        ]
+        if step.collect_previous and self._previous_turn:
+            self.messages.append(_strip_leading_yes(self._previous_turn))
+        if step.prompt:
+            text = self._fill(step.prompt)
+            actions.append(Say(text, step.prompt))
+        if step.role == "none":
+            actions += self._advance(step, step.next)
+        return actions
+
+    def skip(self) -> list[Action]:
+        """Move on as if the current step had gone well (a coach's or a partner's choice)."""
+        step = self.step
+        target = step.on_yes if step.answer == "yes_no" else step.next
+        return self._advance(step, target)
+
+    def override(self, passed: bool) -> list[Action]:
+        """The coach says the last verdict was wrong: a pass now moves on; a fail retries."""
+        if passed:
+            return self.skip()
+        self.tries += 1
+        return [Say(self._fill(self.step.prompt), self.step.prompt)] if self.step.prompt else []
+
+
+def _strip_leading_yes(text: str) -> str:
+    return re.sub(r"^\s*(yes|yeah|yep)\b[\s,.!]*", "", text, flags=re.IGNORECASE).strip() or text

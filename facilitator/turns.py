@@ -1,0 +1,184 @@
+"""Voice activity and end of turn: webrtcvad frames grouped into turns.
+
+`TurnSegmenter` follows speech and silence frame by frame and reports a `Pause` when the
+speaker stops for `pause_ms`; the live loop then reads the words so far and asks
+`EndOfTurnPolicy` whether the turn is over: at once after a cue the step expects
+("did I get that"), after `complete_end_s` of silence when the words are plainly complete,
+and after `incomplete_end_s` when they end mid-thought ("... and", "because").
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+import webrtcvad
+
+from facilitator.config import TurnsConfig
+
+SAMPLE_RATE = 16000
+
+TRAILING_WORDS = frozenset(
+    """and but or so because cause 'cause since if when while though although unless until
+    that which who whose where then than as like about with to of for from in on at by into
+    the a an my your our their his her its this these those i i'm we you he she they it's
+    um uh er and-uh also plus just very really more""".split()
+)
+
+
+@dataclass
+class Pause:
+    """The speaker has been silent for `silence_s` since `speech_end`."""
+
+    speech_end: float
+    silence_s: float
+    first: bool          # True on the frame where the pause was first noticed
+
+
+@dataclass
+class TurnAudio:
+    start: float                       # input time of the first kept sample (with pre-roll)
+    speech_start: float
+    speech_end: float = 0.0
+    chunks: list[np.ndarray] = field(default_factory=list)
+    stereo_chunks: list[np.ndarray] = field(default_factory=list)
+    voiced_ms: int = 0
+
+    def audio(self, until: float | None = None) -> np.ndarray:
+        audio = np.concatenate(self.chunks) if self.chunks else np.zeros(0, np.int16)
+        if until is not None:
+            audio = audio[: max(0, int(round((until - self.start) * SAMPLE_RATE)))]
+        return audio
+
+    def stereo(self) -> np.ndarray | None:
+        return np.concatenate(self.stereo_chunks) if self.stereo_chunks else None
+
+
+class TurnSegmenter:
+    """Frame-by-frame speech/silence state with pre-roll; holds the audio of the open turn."""
+
+    def __init__(self, config: TurnsConfig, sample_rate: int = SAMPLE_RATE):
+        self.config = config
+        self.sample_rate = sample_rate
+        self.vad = webrtcvad.Vad(config.vad_aggressiveness)
+        self.frame_ms = config.frame_ms
+        self._start_frames = max(1, config.start_speech_ms // self.frame_ms)
+        self._preroll_frames = max(1, config.preroll_ms // self.frame_ms)
+        self._history: list[tuple[np.ndarray, np.ndarray | None, float, bool]] = []
+        self.turn: TurnAudio | None = None
+        self._silence_frames = 0
+        self._pause_reported = False
+
+    def reset(self) -> None:
+        self._history.clear()
+        self.turn = None
+        self._silence_frames = 0
+        self._pause_reported = False
+
+    def is_speech(self, samples: np.ndarray) -> bool:
+        if not samples.any():
+            return False
+        return self.vad.is_speech(samples.tobytes(), self.sample_rate)
+
+    def push(self, samples: np.ndarray, t: float, stereo: np.ndarray | None = None) -> Pause | str | None:
+        """Feed one frame. Returns "start" when a turn opens, a Pause while silent, else None."""
+        voiced = self.is_speech(samples)
+        frame_s = len(samples) / self.sample_rate
+        if self.turn is None:
+            self._history.append((samples, stereo, t, voiced))
+            self._history = self._history[-self._preroll_frames:]
+            recent = self._history[-self._start_frames:]
+            if len(recent) == self._start_frames and all(v for *_, v in recent):
+                first_voiced = recent[0][2]
+                self.turn = TurnAudio(start=self._history[0][2], speech_start=first_voiced)
+                for s, st, _, _ in self._history:
+                    self.turn.chunks.append(s)
+                    if st is not None:
+                        self.turn.stereo_chunks.append(st)
+                self.turn.voiced_ms = self._start_frames * self.frame_ms
+                self.turn.speech_end = t + frame_s
+                self._history.clear()
+                self._silence_frames = 0
+                self._pause_reported = False
+                return "start"
+            return None
+        self.turn.chunks.append(samples)
+        if stereo is not None:
+            self.turn.stereo_chunks.append(stereo)
+        if voiced:
+            self.turn.voiced_ms += self.frame_ms
+            self.turn.speech_end = t + frame_s
+            self._silence_frames = 0
+            self._pause_reported = False
+            return None
+        self._silence_frames += 1
+        silence_s = self._silence_frames * frame_s
+        if silence_s * 1000 >= self.config.pause_ms:
+            first = not self._pause_reported
+            self._pause_reported = True
+            return Pause(self.turn.speech_end, silence_s, first)
+        return None
+
+    def close_turn(self) -> TurnAudio | None:
+        turn, self.turn = self.turn, None
+        self._history.clear()
+        self._silence_frames = 0
+        self._pause_reported = False
+        return turn
+
+
+def _phrase_words(text: str) -> list[str]:
+    return re.findall(r"[a-z']+", text.lower().replace("’", "'"))
+
+
+def ends_with_cue(text: str, cues: list[str], tolerance: float = 0.78) -> str | None:
+    """The expected cue the words end with, allowing for recognition slips ("did I get mad")."""
+    said = _phrase_words(text)
+    if not said:
+        return None
+    for cue in cues:
+        wanted = _phrase_words(cue)
+        if not wanted:
+            continue
+        for extra in (0, 1, -1):
+            n = len(wanted) + extra
+            if n <= 0 or n > len(said):
+                continue
+            tail = " ".join(said[-n:])
+            if tail == " ".join(wanted):
+                return cue
+            # A slip in the last words ("did I get mad") is forgiven; the cue's first word must be there.
+            if (len(wanted) >= 3 and said[-n] == wanted[0]
+                    and difflib.SequenceMatcher(None, tail, " ".join(wanted)).ratio() >= tolerance):
+                return cue
+    return None
+
+
+def words_complete(text: str) -> bool:
+    """Plainly complete: ends like a finished sentence, not on 'and', 'because', a comma, '...'."""
+    stripped = text.strip()
+    if not stripped:
+        return False
+    if stripped.endswith(("...", "…", ",", "-", ";", ":")):
+        return False
+    said = _phrase_words(stripped)
+    if not said or said[-1] in TRAILING_WORDS:
+        return False
+    return True
+
+
+@dataclass
+class EndOfTurnPolicy:
+    config: TurnsConfig
+
+    def decide(self, text: str, silence_s: float, cues: list[str]) -> str | None:
+        """Why the turn ends now ("cue", "complete", "silence"), or None to keep listening."""
+        if text and cues and silence_s * 1000 >= self.config.cue_end_ms and ends_with_cue(text, cues):
+            return "cue"
+        if silence_s >= self.config.incomplete_end_s:
+            return "silence"
+        if silence_s >= self.config.complete_end_s and words_complete(text):
+            return "complete"
+        return None
