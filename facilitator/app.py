@@ -28,6 +28,7 @@ class RunOptions:
     record_path: Path | None = None
     input_name: str = "microphone"
     display: bool = True
+    view: bool = False                  # serve the live coach page on 127.0.0.1
     names: dict[str, str] = field(default_factory=dict)
 
 
@@ -62,7 +63,8 @@ def build_session(config: Config, source: AudioSource, options: RunOptions,
     if transcriber is None:
         transcriber = Transcriber(config.transcription, root=ROOT)
         transcriber.warm_up()
-    transcriber.set_glossary(f"{names['A']}, {names['B']}. {script.glossary}")
+    command_words = prompt_files.common().get("commands", {}).get("glossary", "")
+    transcriber.set_glossary(f"{names['A']}, {names['B']}. {script.glossary} {command_words}")
     voice = voice or make_voice(config, options)
     session_id = new_session_id()
     path = options.record_path or (
@@ -70,16 +72,24 @@ def build_session(config: Config, source: AudioSource, options: RunOptions,
     )
     writer = RecordWriter(path)
     bus.subscribe(writer)
+    controls = controls or ControlQueue()
     if options.display:
         from facilitator.display import TerminalDisplay
 
         bus.subscribe(TerminalDisplay(names))
-    writer.write(session_event(session_id, names, script.name, options.input_name))
+    view = None
+    if options.view:
+        from facilitator.view.server import CoachView
+
+        view = CoachView(bus, controls)
+        print(f"Coach view: {view.start()}", flush=True)
+    bus.publish(session_event(session_id, names, script.name, options.input_name))
     if voice.renderer is not None:
         texts = [prompt_files.fill(t, sender=names[s], receiver=names[r])
                  for t in script.prompts.values() for s, r in (("A", "B"), ("B", "A"))]
         voice.renderer.prepare(texts)
     session = Session(config, source, voice, transcriber, default_judge(), dialogue, bus, controls)
+    session.view = view
     return session, writer
 
 
@@ -90,5 +100,7 @@ def run_session(session: Session, writer: RecordWriter) -> str:
     finally:
         session.voice.close()
         writer.close()
+        if getattr(session, "view", None) is not None:
+            session.view.stop()
     print(f"\nSession record: {writer.path}  ({time.monotonic() - started:.0f} s, ended: {reason})")
     return reason

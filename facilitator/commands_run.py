@@ -21,6 +21,8 @@ def _common(parser: argparse.ArgumentParser) -> None:
                         help="feed audio as fast as the CPU allows instead of in real time")
     parser.add_argument("--name", action="append", default=[], metavar="A=NAME",
                         help="a partner's name, e.g. --name A=Alex --name B=Sam")
+    parser.add_argument("--view", action="store_true",
+                        help="serve the live coach view on 127.0.0.1 (address printed at start)")
 
 
 def register(subparsers) -> None:
@@ -68,7 +70,8 @@ def _go(args, config, source, input_name: str, realtime: bool, extra_names=None,
     from facilitator.app import RunOptions, build_session, run_session
 
     options = RunOptions(realtime=realtime, speak_aloud=not args.silent, record_path=args.record,
-                         input_name=input_name, names={**(extra_names or {}), **_names(args.name)})
+                         input_name=input_name, names={**(extra_names or {}), **_names(args.name)},
+                         view=args.view)
     try:
         session, writer = build_session(config, source, options)
     except (ModelError, ScriptError, PromptsError) as error:

@@ -76,7 +76,7 @@ class SimulatedRoom:
         as from a loudspeaker (the pipeline must not transcribe them).
         """
         kind = event.get("type")
-        if kind == "_listening" and self.next_start is None:
+        if kind == "_listening":
             self.next_start = max(event.get("after", 0.0), event.get("t", 0.0)) + self.reaction_s
             self._step = event.get("step")
         elif kind == "_spoken" and self.echo and event.get("audio") is not None:
@@ -137,7 +137,7 @@ class SimulatedRoom:
                 self._waiting_since = t
             else:
                 block = np.zeros(n, np.int16)
-                if index >= len(self.lines) and t - self._waiting_since > 8.0:
+                if self.lines and index >= len(self.lines) and t - self._waiting_since > 8.0:
                     return
                 if t - self._waiting_since > self.give_up_s:
                     return

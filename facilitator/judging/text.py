@@ -44,8 +44,6 @@ CLAUSE_STARTERS = frozenset(
     whenever unless""".split()
 )
 
-_FEELING_VERBS = frozenset("feel felt feels get got makes made was were am are".split())
-
 _WORD = re.compile(r"[a-z0-9']+")
 _SENTENCE = re.compile(r"[.!?;:,]+|\s-\s|\.\.\.")
 
@@ -109,11 +107,8 @@ def clauses(text: str, min_words: int = 3) -> list[str]:
     pieces: list[list[str]] = []
     for sentence in _SENTENCE.split(text.lower().replace("’", "'")):
         current: list[str] = []
-        tokens = drop_fillers(words(sentence))
-        for i, w in enumerate(tokens):
-            nxt = tokens[i + 1] if i + 1 < len(tokens) else ""
-            feeling_start = w in ("i", "you", "it") and nxt in _FEELING_VERBS and len(current) >= 3
-            if (w in CLAUSE_STARTERS or feeling_start) and current and current[-1] not in CLAUSE_STARTERS:
+        for w in drop_fillers(words(sentence)):
+            if w in CLAUSE_STARTERS and current and current[-1] not in CLAUSE_STARTERS:
                 pieces.append(current)
                 current = []
             current.append(w)

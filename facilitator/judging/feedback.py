@@ -1,0 +1,83 @@
+"""Spoken coaching for a judgement that did not pass, built from prompts/feedback.toml.
+
+`feedback_text(verdict, sender_name, receiver_name)` returns one short paragraph to be
+spoken aloud, or None when the step passed. No sentence is written here: the templates
+live in prompts/feedback.toml and this module only picks and fills them.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from functools import lru_cache
+from pathlib import Path
+
+from facilitator.judging import Verdict, lexicon
+from facilitator.judging.text import stem, words
+
+PROMPTS = Path(__file__).resolve().parents[2] / "prompts" / "feedback.toml"
+_LEAD_WORDS = {"and", "but", "so", "like", "because", "cause", "since", "um", "uh", "ok", "okay", "yeah"}
+
+
+@lru_cache(maxsize=4)
+def load_templates(path: Path = PROMPTS) -> dict[str, dict[str, str]]:
+    with path.open("rb") as f:
+        return tomllib.load(f)
+
+
+def _part(text: str, max_words: int = 14) -> str:
+    """A missed unit, trimmed to be spoken: no leading 'and', not too long."""
+    tokens = words(text)
+    while tokens and tokens[0] in _LEAD_WORDS:
+        tokens = tokens[1:]
+    return " ".join(tokens[:max_words])
+
+
+def _feelings(text: str) -> list[str]:
+    return [w for w in words(text) if stem(w) in lexicon.FEELING_STEMS or w in lexicon.FEELINGS]
+
+
+def feedback_text(verdict: Verdict, sender_name: str, receiver_name: str,
+                  templates: dict[str, dict[str, str]] | None = None) -> str | None:
+    """The coaching sentence for a verdict that did not pass; None when it passed."""
+    if verdict.passed:
+        return None
+    t = templates or load_templates()
+    fill = {"sender": sender_name, "receiver": receiver_name}
+    common = t["common"]
+    kind = verdict.kind
+    said: list[str] = []
+    if kind in ("mirror", "summary"):
+        section = t[kind]
+        said.append(common["thanks"].format(**fill))
+        if verdict.label == "partial" and not verdict.intrusions:
+            said.append(section["partial"].format(**fill))
+        if verdict.intrusions and verdict.label != "partial":
+            added = _part(verdict.intrusions[0])
+            said.append(section["added"].format(added=added, **fill))
+        elif verdict.missing:
+            first = verdict.missing[0]
+            feelings = _feelings(first)
+            if feelings and "missing_feeling" in section:
+                said.append(section["missing_feeling"].format(
+                    feeling=common["list_and"].join(feelings[:2]), **fill))
+            else:
+                said.append(section["missing_part"].format(part=_part(first), **fill))
+        elif kind == "mirror" and verdict.label == "not_mirror":
+            said.append(section["role"].format(**fill))
+        else:
+            said.append(section["general"].format(**fill))
+        said.append(common["retry"].format(**fill))
+    elif kind in ("validation", "empathy"):
+        section = t[kind]
+        said.append(common["thanks"].format(**fill))
+        reason = next((r for r in verdict.intrusions if r in section), "general")
+        said.append(section[reason].format(**fill))
+        said.append(common["retry"].format(**fill))
+    elif kind == "sender_statement":
+        section = t[kind]
+        words_heard = verdict.intrusions[0] if verdict.intrusions else "blame"
+        said.append(section["blaming"].format(words=f'"{words_heard}"', **fill))
+        said.append(section["coach"].format(**fill))
+    else:
+        return None
+    return " ".join(said)

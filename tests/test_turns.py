@@ -1,0 +1,63 @@
+import numpy as np
+
+from facilitator.config import TurnsConfig
+from facilitator.turns import EndOfTurnPolicy, Pause, TurnSegmenter, ends_with_cue, words_complete
+
+
+def feed(segmenter, audio, start=0.0):
+    events = []
+    n = 480
+    for i in range(len(audio) // n):
+        t = start + i * n / 16000
+        event = segmenter.push(audio[i * n:(i + 1) * n], t)
+        if event is not None:
+            events.append((t, event))
+    return events
+
+
+def test_turn_opens_on_speech_and_pauses_are_reported(say):
+    speech = say("I felt lonely last week when you worked late.")
+    audio = np.concatenate([np.zeros(16000, np.int16), speech, np.zeros(16000, np.int16)])
+    segmenter = TurnSegmenter(TurnsConfig())
+    events = feed(segmenter, audio)
+    starts = [t for t, e in events if e == "start"]
+    assert len(starts) == 1 and 0.6 < starts[0] < 1.3
+    pauses = [e for _, e in events if isinstance(e, Pause)]
+    assert pauses and pauses[-1].silence_s > 0.8
+    turn = segmenter.close_turn()
+    speech_len = len(speech) / 16000
+    assert abs((turn.speech_end - turn.speech_start) - speech_len) < 0.5
+    assert turn.start < turn.speech_start  # pre-roll kept
+
+
+def test_silence_and_zeros_open_no_turn():
+    segmenter = TurnSegmenter(TurnsConfig())
+    assert feed(segmenter, np.zeros(48000, np.int16)) == []
+    assert segmenter.turn is None
+
+
+def test_cue_matching_forgives_recognition_slips():
+    cues = ["did i get that", "is that right"]
+    assert ends_with_cue("What I hear you saying is you felt hurt. Did I get that?", cues)
+    assert ends_with_cue("...you felt hurt. Did I get mad?", cues)
+    assert not ends_with_cue("Did I get that part right, and also", cues)
+    assert not ends_with_cue("Let me see if I got it all.", ["did i get it all"])
+    assert ends_with_cue("Yes.", ["yes"]) and not ends_with_cue("Yesterday", ["yes"])
+
+
+def test_words_complete():
+    assert words_complete("I felt lonely when you worked late.")
+    assert not words_complete("I felt lonely when you worked late and")
+    assert not words_complete("I felt lonely because...")
+    assert not words_complete("I felt lonely,")
+    assert not words_complete("")
+
+
+def test_policy_never_cuts_a_natural_pause():
+    policy = EndOfTurnPolicy(TurnsConfig())
+    cues = ["did i get that"]
+    assert policy.decide("You felt lonely. Did I get that?", 0.2, cues) == "cue"
+    assert policy.decide("I felt lonely when you worked late.", 1.5, cues) is None
+    assert policy.decide("I felt lonely when you worked late.", 1.9, cues) == "complete"
+    assert policy.decide("I felt lonely because", 2.0, cues) is None
+    assert policy.decide("I felt lonely because", 3.0, cues) == "silence"
