@@ -75,6 +75,16 @@ class EspeakRenderer:
         return _decode_wav(done.stdout)
 
 
+def _quiet_pyttsx3_driver() -> None:
+    """pyttsx3's espeak driver prints "Audio saved to ..." on stdout; silence that module only
+    (redirecting sys.stdout from a worker thread would disturb every other thread)."""
+    import importlib
+
+    with contextlib.suppress(ImportError):
+        driver = importlib.import_module("pyttsx3.drivers.espeak")
+        driver.print = lambda *args, **kwargs: None
+
+
 class Pyttsx3Renderer:
     """pyttsx3's save_to_file, run on one worker thread that owns the engine, and checked.
 
@@ -95,8 +105,8 @@ class Pyttsx3Renderer:
     def _new_engine(self):
         import pyttsx3
 
-        with contextlib.redirect_stdout(io.StringIO()):
-            engine = pyttsx3.init()
+        engine = pyttsx3.init()
+        _quiet_pyttsx3_driver()
         engine.setProperty("rate", self.rate)
         engine.setProperty("volume", self.volume)
         with contextlib.suppress(Exception):
@@ -112,9 +122,8 @@ class Pyttsx3Renderer:
                     engine = self._new_engine()
                 self._count += 1
                 path = os.path.join(self._folder, f"prompt-{self._count}.wav")
-                with contextlib.redirect_stdout(io.StringIO()):  # it prints "Audio saved to"
-                    engine.save_to_file(text, path)
-                    engine.runAndWait()
+                engine.save_to_file(text, path)
+                engine.runAndWait()
                 reply.put(self._collect(path))
             except Exception as error:  # the engine is in doubt: a fresh one next time
                 engine = None

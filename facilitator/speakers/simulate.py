@@ -96,3 +96,53 @@ def stereo_mix(a: np.ndarray, b: np.ndarray, crosstalk_db: float, gain_a_db: flo
         noisy = ch + (speech / 10 ** (snr_db / 20)) * pink_noise(ch.size, rng)
         out.append(noisy * 10 ** (gain / 20))
     return np.stack(out, axis=1).astype(np.float32)
+
+
+SENTENCES = (
+    "When you came home late last night I felt lonely and a bit scared.",
+    "What I heard you say is that you felt lonely when I came home late.",
+    "I would really like us to have dinner together on Sundays again.",
+    "Did I get that right? Is there more about that?",
+    "It makes sense to me that you felt that way, given what happened.",
+    "I imagine you might be feeling hurt and maybe a little angry.",
+    "Yes, there is more. I also worry that we are drifting apart.",
+    "When we argue about money I remember how my parents used to fight.",
+    "So you are saying that the arguments remind you of your childhood.",
+    "I want to feel that you are on my side when things get hard.",
+    "Thank you for listening to me, it means a lot that you tried.",
+    "The garden looked beautiful this morning after all the rain.",
+    "Sometimes I need a quiet hour alone before we talk about the day.",
+    "I appreciate that you called my mother on her birthday last week.",
+    "My biggest frustration is that plans change at the last minute.",
+    "Let me see if I got it: you need some quiet time after work.",
+)
+
+
+def espeak(text: str, voice: str, speed: int = 165, pitch: int = 50) -> np.ndarray:
+    """Speak `text` with espeak-ng into a 16 kHz float32 array (needs espeak-ng)."""
+    import subprocess
+    import tempfile
+    from pathlib import Path
+
+    from facilitator.speakers.audio import load_wav
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "s.wav"
+        subprocess.run(["espeak-ng", "-v", voice, "-s", str(speed), "-p", str(pitch),
+                        "-w", str(path), text], check=True, capture_output=True)
+        return load_wav(path)
+
+
+def compose(parts: list[tuple[str, np.ndarray, float]], tail_s: float = 0.3) -> tuple[np.ndarray, list[tuple[float, float, str]]]:
+    """Lay out (speaker, audio, start_s) parts on one track (overlaps add up).
+
+    Returns the track and the truth: (start_s, end_s, speaker) of each part.
+    """
+    end = max(start + audio.size / SAMPLE_RATE for _, audio, start in parts) + tail_s
+    track = np.zeros(int(end * SAMPLE_RATE) + 1, np.float32)
+    truth = []
+    for speaker, audio, start in parts:
+        i = int(start * SAMPLE_RATE)
+        track[i:i + audio.size] += audio
+        truth.append((start, start + audio.size / SAMPLE_RATE, speaker))
+    return track, truth

@@ -1,0 +1,156 @@
+"""Two-microphone mode: who speaks from the channel levels, calibrated from enrollment.
+
+During enrollment each partner's voice is measured on both channels, which gives a 2x2
+mixing matrix of powers (own mic, the other's mic): it absorbs the gain difference of the
+mics and the crosstalk. For each 30 ms frame the two channel powers are unmixed into one
+power per partner; a partner speaks where their power stands `channel_active_db` above
+the noise floor, and both speak (overlap) where the quieter is within
+`channel_overlap_db` of the louder. Mono input falls back to a `SpeakerIdentifier`.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from facilitator.speakers.audio import SAMPLE_RATE, VAD_FRAME_MS
+from facilitator.speakers.enrollment import VoiceProfile
+from facilitator.speakers.identify import Attribution, Interruption, Segment, SpeakerIdentifier
+from facilitator.speakers.options import SpeakersOptions
+
+FRAME = SAMPLE_RATE * VAD_FRAME_MS // 1000
+FRAME_S = VAD_FRAME_MS / 1000
+
+
+def frame_powers(stereo: np.ndarray) -> np.ndarray:
+    """(frames, 2) mean power of each channel in 30 ms frames."""
+    stereo = np.asarray(stereo, np.float64)
+    n = stereo.shape[0] // FRAME
+    return np.mean(stereo[: n * FRAME].reshape(n, FRAME, stereo.shape[1]) ** 2, axis=1)
+
+
+def channel_powers_when_voiced(stereo: np.ndarray, voiced: np.ndarray) -> list[float]:
+    """Mean power of each channel over the voiced frames (what enrollment keeps)."""
+    powers = frame_powers(stereo)
+    mask = voiced[: powers.shape[0]]
+    rows = powers[: mask.size][mask] if mask.any() else powers
+    # the louder half of voiced frames: the voice, not its pauses
+    loud = rows[np.argsort(rows.sum(axis=1))[rows.shape[0] // 2:]]
+    return [float(x) for x in loud.mean(axis=0)]
+
+
+class ChannelAttributor:
+    """Attribution of stereo audio, channel 0 and 1 each nearer one partner."""
+
+    def __init__(self, profiles: dict[str, VoiceProfile], options: SpeakersOptions | None = None,
+                 fallback: SpeakerIdentifier | None = None) -> None:
+        self.options = options or SpeakersOptions()
+        self.labels = tuple(sorted(profiles))
+        missing = [label for label in self.labels if not profiles[label].channel_power]
+        if missing:
+            raise ValueError(f"no two-microphone enrollment for {', '.join(missing)}")
+        columns = []
+        for label in self.labels:
+            power = np.asarray(profiles[label].channel_power, np.float64)
+            columns.append(power / power.sum())
+        self.mixing = np.stack(columns, axis=1)            # rows: channel, cols: partner
+        if abs(np.linalg.det(self.mixing)) < 1e-6:
+            raise ValueError("the two microphones hear both partners alike; "
+                             "move each microphone nearer its partner and enroll again")
+        self.unmix = np.linalg.inv(self.mixing)
+        self.fallback = fallback
+
+    def partner_powers(self, stereo: np.ndarray) -> np.ndarray:
+        """(frames, 2) estimated power of each partner's voice per 30 ms frame."""
+        p = frame_powers(stereo) @ self.unmix.T
+        return np.maximum(p, 0.0)
+
+    def activity(self, stereo: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Per frame: which partners speak ((frames, 2) bool) and their power in dB."""
+        p = self.partner_powers(stereo)
+        db = 10 * np.log10(p + 1e-12)
+        total = 10 * np.log10(p.sum(axis=1) + 1e-12)
+        floor = np.percentile(total, 10) if total.size else -120.0
+        active = db > floor + self.options.channel_active_db
+        louder = db.max(axis=1, keepdims=True)
+        active &= db > louder - self.options.channel_overlap_db
+        # smooth: a partner speaks in a frame if they do in most of +-4 frames (270 ms)
+        kernel = np.ones(9) / 9
+        smooth = np.stack([np.convolve(active[:, k].astype(float), kernel, "same") > 0.4
+                           for k in range(2)], axis=1)
+        return smooth, db
+
+    def attribute(self, audio: np.ndarray, expected: str | None = None) -> Attribution:
+        """Who spoke this stretch; stereo by level, mono through the fallback identifier."""
+        audio = np.asarray(audio, np.float32)
+        if audio.ndim == 1 or audio.shape[1] == 1:
+            if self.fallback is None:
+                raise ValueError("mono audio and no voice identifier to fall back on")
+            return self.fallback.attribute(audio.reshape(-1), expected)
+        started = time.perf_counter()
+        active, _ = self.activity(audio)
+        power = self.partner_powers(audio)
+        speaking = active.any(axis=1)
+        voiced_s = float(speaking.sum() * FRAME_S)
+        if not speaking.any():
+            return Attribution(None, 0.0, [], 0.0, 0.0, 1000 * (time.perf_counter() - started),
+                               "channels")
+        # energy share over the frames where someone speaks decides the turn
+        share = power[speaking].sum(axis=0)
+        frac = share / (share.sum() + 1e-20)
+        best = int(np.argmax(frac))
+        time_a, time_b = active[:, 0].sum(), active[:, 1].sum()
+        if time_a != time_b:
+            best = 0 if time_a > time_b else 1
+        confidence = float(max(active[:, best].sum() / max(speaking.sum(), 1), frac[best]))
+        segments = self._segments(active)
+        return Attribution(self.labels[best], min(1.0, confidence), segments, voiced_s, 1.0,
+                           1000 * (time.perf_counter() - started), "channels")
+
+    def _segments(self, active: np.ndarray) -> list[Segment]:
+        """Runs of frames by who speaks: a label, or None where both do (overlap)."""
+        segments: list[Segment] = []
+        for i, row in enumerate(active):
+            if not row.any():
+                continue
+            label = None if row.all() else self.labels[int(np.argmax(row))]
+            start, end = i * FRAME_S, (i + 1) * FRAME_S
+            if segments and segments[-1].speaker == label and start - segments[-1].end < 0.3:
+                segments[-1] = Segment(segments[-1].start, end, label)
+            else:
+                segments.append(Segment(start, end, label))
+        return segments
+
+    def interruptions(self, audio: np.ndarray, turn_speaker: str,
+                      expected: str | None = None) -> list[Interruption]:
+        """Stretches >= `min_interruption_s` where the other partner speaks (overlap or not)."""
+        audio = np.asarray(audio, np.float32)
+        if audio.ndim == 1 or audio.shape[1] == 1:
+            if self.fallback is None:
+                return []
+            return self.fallback.interruptions(self.fallback.attribute(audio.reshape(-1)),
+                                               turn_speaker, expected)
+        active, _ = self.activity(audio)
+        other = 1 - self.labels.index(turn_speaker)
+        if expected is not None and expected != turn_speaker:
+            pass
+        found: list[Interruption] = []
+        run_start = None
+        gap = 0
+        column = np.append(active[:, other], False)
+        for i, on in enumerate(column):
+            if on:
+                run_start = i if run_start is None else run_start
+                gap = 0
+            elif run_start is not None:
+                gap += 1
+                if gap > 10 or i == column.size - 1:   # 300 ms of quiet ends the stretch
+                    end = i - gap + 1
+                    if (end - run_start) * FRAME_S >= self.options.min_interruption_s:
+                        both = active[run_start:end].all(axis=1).mean() > 0.5
+                        found.append(Interruption(run_start * FRAME_S, end * FRAME_S,
+                                                  self.labels[other],
+                                                  "overlap" if both else "talk_over"))
+                    run_start, gap = None, 0
+        return found
