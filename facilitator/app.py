@@ -29,6 +29,7 @@ class RunOptions:
     input_name: str = "microphone"
     display: bool = True
     view: bool = False                  # serve the live coach page on 127.0.0.1
+    resume_events: list[dict] | None = None   # the record of an interrupted session to continue
     names: dict[str, str] = field(default_factory=dict)
 
 
@@ -67,6 +68,11 @@ def build_session(config: Config, source: AudioSource, options: RunOptions,
     transcriber.set_glossary(f"{names['A']}, {names['B']}. {script.glossary} {command_words}")
     voice = voice or make_voice(config, options)
     session_id = new_session_id()
+    resumed = options.resume_events
+    if resumed:
+        first = resumed[0] if resumed[0].get("type") == "session" else {}
+        names.update(first.get("names", {}))
+        session_id = first.get("id", session_id)
     path = options.record_path or (
         default_data_dir(config.session.data_dir) / "sessions" / f"{session_id}.jsonl"
     )
@@ -83,13 +89,25 @@ def build_session(config: Config, source: AudioSource, options: RunOptions,
 
         view = CoachView(bus, controls)
         print(f"Coach view: {view.start()}", flush=True)
-    bus.publish(session_event(session_id, names, script.name, options.input_name))
+    if resumed:
+        offset = max((float(e.get("t", 0.0)) for e in resumed), default=0.0)
+        bus.publish({"type": "resume", "t": offset, "input": options.input_name})
+    else:
+        offset = 0.0
+        bus.publish(session_event(session_id, names, script.name, options.input_name))
     if voice.renderer is not None:
         texts = [prompt_files.fill(t, sender=names[s], receiver=names[r])
                  for t in script.prompts.values() for s, r in (("A", "B"), ("B", "A"))]
         voice.renderer.prepare(texts)
     session = Session(config, source, voice, transcriber, default_judge(), dialogue, bus, controls)
     session.view = view
+    if resumed:
+        step = next((e for e in reversed(resumed) if e.get("type") == "step"), None)
+        if step is not None:
+            session.time_offset = offset
+            session.start_actions = dialogue.restore(
+                step["name"], int(step.get("round", 1)), step.get("sender", "A"),
+                list(step.get("messages", [])))
     return session, writer
 
 

@@ -41,6 +41,12 @@ def register(subparsers) -> None:
     _common(demo)
     demo.set_defaults(handler=cmd_demo)
 
+    resume = subparsers.add_parser("resume", help="continue an interrupted session where it stopped")
+    _common(resume)
+    resume.add_argument("--device", help="input device name or index")
+    resume.add_argument("--input", type=Path, help="a recording to use instead of the microphone")
+    resume.set_defaults(handler=cmd_resume)
+
     devices = subparsers.add_parser("devices", help="list audio devices")
     devices.set_defaults(handler=lambda args: print(describe_devices()) or 0)
 
@@ -66,12 +72,13 @@ def _load_config(args):
     return config
 
 
-def _go(args, config, source, input_name: str, realtime: bool, extra_names=None, setup=None) -> int:
+def _go(args, config, source, input_name: str, realtime: bool, extra_names=None, setup=None,
+        resume_events=None) -> int:
     from facilitator.app import RunOptions, build_session, run_session
 
     options = RunOptions(realtime=realtime, speak_aloud=not args.silent, record_path=args.record,
                          input_name=input_name, names={**(extra_names or {}), **_names(args.name)},
-                         view=args.view)
+                         view=args.view, resume_events=resume_events)
     try:
         session, writer = build_session(config, source, options)
     except (ModelError, ScriptError, PromptsError) as error:
@@ -87,7 +94,7 @@ def _go(args, config, source, input_name: str, realtime: bool, extra_names=None,
     return 0 if reason in ("complete", "stopped", "input_end") else 1
 
 
-def cmd_run(args) -> int:
+def cmd_run(args, resume_events=None) -> int:
     config = _load_config(args)
     if args.input:
         try:
@@ -96,7 +103,8 @@ def cmd_run(args) -> int:
         except AudioInputError as error:
             print(f"Cannot read the input: {error}", file=sys.stderr)
             return 2
-        return _go(args, config, source, str(args.input), realtime=not args.fast)
+        return _go(args, config, source, str(args.input), realtime=not args.fast,
+                   resume_events=resume_events)
     if not has_input_device():
         print("No microphone found. Connect one (see `facilitator devices`), or try the "
               "built-in demo: `facilitator demo`.", file=sys.stderr)
@@ -110,7 +118,7 @@ def cmd_run(args) -> int:
     except AudioInputError as error:
         print(f"Microphone problem: {error}", file=sys.stderr)
         return 2
-    return _go(args, config, source, source.name, realtime=True)
+    return _go(args, config, source, source.name, realtime=True, resume_events=resume_events)
 
 
 def cmd_demo(args) -> int:
@@ -133,3 +141,41 @@ def cmd_start(args) -> int:
     print("No microphone found, so here is the built-in demo: a whole simulated session "
           "through the real pipeline.\n")
     return cmd_demo(args)
+
+
+def cmd_resume(args) -> int:
+    """Find the interrupted record (--record, else the newest without an end) and go on."""
+    from facilitator.record import default_data_dir
+    from facilitator.review.record import read_record
+
+    config = _load_config(args)
+    if args.record is None:
+        folder = default_data_dir(config.session.data_dir) / "sessions"
+        for path in sorted(folder.glob("*.jsonl"), key=lambda p: p.stat().st_mtime, reverse=True):
+            events = read_record(path)
+            if events and events[-1].get("type") != "end" or (
+                    events and events[-1].get("reason") in ("device_lost", "error")):
+                args.record = path
+                break
+        else:
+            print(f"No interrupted session found in {folder}.", file=sys.stderr)
+            return 2
+    if not args.record.exists():
+        print(f"No session record at {args.record}.", file=sys.stderr)
+        return 2
+    events = read_record(args.record)
+    if not any(e.get("type") == "step" for e in events):
+        print(f"{args.record} holds no dialogue step to resume from.", file=sys.stderr)
+        return 2
+    _repair_torn_line(args.record)
+    print(f"Resuming {args.record} at step "
+          f"{next(e for e in reversed(events) if e.get('type') == 'step')['name']}.")
+    return cmd_run(args, resume_events=events)
+
+
+def _repair_torn_line(path: Path) -> None:
+    """A record cut mid-line (power cut, SIGKILL) gets its last line ended so appends stay valid."""
+    data = path.read_bytes()
+    if data and not data.endswith(b"\n"):
+        with open(path, "ab") as handle:
+            handle.write(b"\n")

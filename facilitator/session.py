@@ -91,10 +91,15 @@ class Session:
         self.open: OpenTurn | None = None
         self.end_reason: str | None = None
         self.turn_count = 0
+        self.time_offset = 0.0         # a resumed session goes on after its record's last time
+        self.start_actions = None      # actions to begin with instead of the script's start
 
     # -- events -------------------------------------------------------------------------
     def publish(self, event_type: str, **fields) -> None:
-        self.bus.publish({"type": event_type, "t": round(self.now, 3), **fields})
+        for key in ("start", "end"):
+            if key in fields and self.time_offset:
+                fields[key] = round(fields[key] + self.time_offset, 3)
+        self.bus.publish({"type": event_type, "t": round(self.now + self.time_offset, 3), **fields})
 
     # -- speaking -----------------------------------------------------------------------
     def say(self, text: str, key: str) -> None:
@@ -139,7 +144,7 @@ class Session:
 
     # -- the loop -----------------------------------------------------------------------
     def run(self) -> str:
-        self._do(self.dialogue.start())
+        self._do(self.start_actions if self.start_actions is not None else self.dialogue.start())
         self.bus.publish({"type": "_ready", "t": self.now})
         try:
             for frame in self.source.frames():

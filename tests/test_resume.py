@@ -1,0 +1,63 @@
+"""A session killed with SIGKILL mid-dialogue is resumed at its step with no turn lost."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import wave
+
+import numpy as np
+import pytest
+
+pytestmark = pytest.mark.e2e
+
+
+def turns_in(path):
+    events = []
+    for line in path.read_text().splitlines():
+        try:
+            events.append(json.loads(line))
+        except json.JSONDecodeError:
+            pass
+    return events
+
+
+def test_sigkill_then_resume_loses_no_turn(tmp_path):
+    record = tmp_path / "sessions" / "r.jsonl"
+    env = {**os.environ, "FACILITATOR_DATA_DIR": str(tmp_path)}
+    demo = subprocess.Popen([sys.executable, "-m", "facilitator", "demo", "--fast", "--silent",
+                             "--record", str(record)], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if record.exists() and sum(e["type"] == "turn" for e in turns_in(record)) >= 4:
+            break
+        time.sleep(0.02)
+    os.kill(demo.pid, signal.SIGKILL)
+    demo.wait()
+    before = turns_in(record)
+    turns_before = [e for e in before if e["type"] == "turn"]
+    assert len(turns_before) >= 4 and before[-1]["type"] != "end"
+    last_step = [e for e in before if e["type"] == "step"][-1]
+    prefix = record.read_bytes()
+
+    silence = tmp_path / "quiet.wav"
+    with wave.open(str(silence), "wb") as handle:
+        handle.setnchannels(1), handle.setsampwidth(2), handle.setframerate(16000)
+        handle.writeframes(np.zeros(16000 * 3, np.int16).tobytes())
+    done = subprocess.run([sys.executable, "-m", "facilitator", "resume", "--input", str(silence),
+                           "--fast", "--silent"], env=env, capture_output=True, text=True, timeout=180)
+    assert done.returncode == 0, done.stderr
+    assert f"at step {last_step['name']}" in done.stdout
+    after = turns_in(record)
+    assert record.read_bytes().startswith(prefix.rstrip(b"\n"))       # nothing rewritten
+    assert [e for e in after if e["type"] == "turn"][:len(turns_before)] == turns_before
+    resumed_at = next(i for i, e in enumerate(after) if e["type"] == "resume")
+    restored = next(e for e in after[resumed_at:] if e["type"] == "step")
+    assert (restored["name"], restored["round"], restored["sender"]) == (
+        last_step["name"], last_step["round"], last_step["sender"])
+    assert after[resumed_at]["t"] >= before[-1]["t"] and after[-1]["type"] == "end"
