@@ -22,8 +22,11 @@ from facilitator.speakers.enrollment import VoiceProfile
 from facilitator.speakers.options import SpeakersOptions
 
 # scale from a backend's window score difference to log-odds of one window
-EVIDENCE_SCALE = {"gmm": 4.0, "dvector": 25.0}
+EVIDENCE_SCALE = {"gmm": 1.0, "dvector": 6.0}
+EVIDENCE_CAP = 4.0         # no single window may count for more than this (log-odds)
 MIN_VOICED = 0.25          # windows less voiced than this carry no evidence
+CONTESTED = 0.35           # a window keeping less than this share of the turn's typical
+                           # evidence for its speaker holds the other voice too
 
 
 class Segment(NamedTuple):
@@ -55,6 +58,10 @@ class Attribution:
     known: float = 0.0                # how much the voice sounds like an enrolled partner
     elapsed_ms: float = 0.0           # time taken to decide
     method: str = ""
+    window_times: np.ndarray | None = None     # (W, 2) start, end of each scoring window
+    window_evidence: np.ndarray | None = None  # (W,) log-odds of the first label per window
+    window_voiced: np.ndarray | None = None    # (W,) voiced share per window
+    labels: tuple[str, ...] = ("A", "B")
 
     def record_fields(self) -> dict[str, object]:
         """What the turn's record entry gets: {"speaker":.., "speaker_confidence":..}."""
@@ -104,7 +111,7 @@ class SpeakerIdentifier:
 
     def _evidence(self, ws: WindowScores) -> np.ndarray:
         """Log-odds of A over B per window (0 where too little is voiced)."""
-        d = (ws.scores[:, 0] - ws.scores[:, 1]) * self.scale
+        d = np.clip((ws.scores[:, 0] - ws.scores[:, 1]) * self.scale, -EVIDENCE_CAP, EVIDENCE_CAP)
         return np.where(ws.voiced >= MIN_VOICED, d, 0.0)
 
     def _viterbi(self, evidence: np.ndarray) -> np.ndarray:
@@ -196,7 +203,9 @@ class SpeakerIdentifier:
             confidence = _sigmoid((self.options.unknown_threshold - known) * 8)
             segments = [Segment(s.start, s.end, None) for s in segments]
         return Attribution(speaker, confidence, segments, voiced_s, known,
-                           1000 * (time.perf_counter() - started), self.backend.name)
+                           1000 * (time.perf_counter() - started), self.backend.name,
+                           np.stack([ws.starts, ws.ends], axis=1), evidence, ws.voiced,
+                           self.labels)
 
     def interruptions(self, attribution: Attribution, turn_speaker: str | None = None,
                       expected: str | None = None) -> list[Interruption]:
@@ -213,7 +222,46 @@ class SpeakerIdentifier:
         if expected is not None and attribution.speaker != expected and attribution.segments:
             return [Interruption(attribution.segments[0].start, attribution.segments[-1].end,
                                  attribution.speaker, "wrong_speaker")]
+        other = next(label for label in self.labels if label != owner)
         for seg in attribution.segments:
-            if seg.speaker not in (owner, None) and seg.end - seg.start >= self.options.min_interruption_s:
+            if seg.speaker == other and seg.end - seg.start >= self.options.min_interruption_s:
                 found.append(Interruption(seg.start, seg.end, seg.speaker))
+        found += [i for i in self._talk_over(attribution, owner, other)
+                  if not any(i.start < f.end and i.end > f.start for f in found)]
+        return sorted(found, key=lambda i: i.start)
+
+    def _talk_over(self, attribution: Attribution, owner: str, other: str) -> list[Interruption]:
+        """Runs of windows where the owner's evidence sags: the other voice talks over it.
+
+        Two voices at once score in between the two partners, so a window that keeps
+        less than `CONTESTED` of the turn's typical evidence holds the other voice. A run
+        of such windows spanning `min_interruption_s` (window centres +- hop/2) counts.
+        """
+        ev, times, voiced = (attribution.window_evidence, attribution.window_times,
+                             attribution.window_voiced)
+        if ev is None or times is None or voiced is None or ev.size < 3:
+            return []
+        own = ev if owner == self.labels[0] else -ev
+        solid = voiced >= 0.5
+        if solid.sum() < 3:
+            return []
+        typical = float(np.median(own[solid]))
+        if typical <= 0:
+            return []
+        contested = solid & (own < CONTESTED * typical)
+        centres = times.mean(axis=1)
+        half = self.options.hop_s / 2
+        found = []
+        i = 0
+        while i < ev.size:
+            if not contested[i]:
+                i += 1
+                continue
+            j = i
+            while j + 1 < ev.size and contested[j + 1]:
+                j += 1
+            start, end = centres[i] - half, centres[j] + half
+            if end - start >= self.options.min_interruption_s - 1e-6:
+                found.append(Interruption(max(float(start), 0.0), float(end), other))
+            i = j + 1
         return found

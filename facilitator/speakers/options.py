@@ -18,7 +18,7 @@ class SpeakersOptions:
     hop_s: float = 0.5                   # scoring step
     switch_penalty: float = 4.0          # cost of a change of voice inside a turn (higher = fewer splits)
     order_prior: float = 0.5             # weight of turn order (log-odds); 0 = voice only
-    unknown_threshold: float = 0.0       # below this "known" score a turn is from an unknown voice
+    unknown_threshold: float = -1.0      # below this "known" score a turn is from an unknown voice
     min_interruption_s: float = 1.0      # shorter stretches of the other voice are backchannels
     vad_aggressiveness: int = 2          # webrtcvad 0..3 for the room's own voicing decisions
     channel_active_db: float = 8.0       # two mics: a partner speaks when this far above the noise

@@ -1,0 +1,252 @@
+"""Speaker room: enrollment checks, attribution, splits, interruptions, two microphones.
+
+Voices are espeak-ng voices that really differ (en-us vs en-us+f3), synthesized once per
+test session into a temporary directory; nothing from ../shared is needed.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from facilitator.speakers import (
+    ChannelAttributor, SpeakerIdentifier, SpeakersOptions, check_enrollment, enroll,
+    load_profiles, load_wav, make_backend, save_profiles,
+)
+from facilitator.speakers.audio import save_wav
+from facilitator.speakers.cli import enroll_live
+from facilitator.speakers.enrollment import EnrollmentError
+from facilitator.speakers.simulate import SENTENCES, compose, room, set_level, stereo_mix
+
+pytestmark = pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="needs espeak-ng")
+
+VOICES = {"A": "en-us", "B": "en-us+f3"}
+THIRD = "en-gb+m3"
+
+
+@pytest.fixture(scope="session")
+def voice_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """espeak-ng WAVs (22050 Hz, as espeak writes them): <voice>_<n>.wav."""
+    root = tmp_path_factory.mktemp("speakers_voices")
+    for label, voice in {**VOICES, "C": THIRD}.items():
+        for n, text in enumerate(SENTENCES[:9]):
+            subprocess.run(["espeak-ng", "-v", voice, "-w", str(root / f"{label}_{n}.wav"), text],
+                           check=True, capture_output=True)
+    return root
+
+
+def say(voice_dir: Path, label: str, n: int, level: float = -26.0) -> np.ndarray:
+    return set_level(load_wav(voice_dir / f"{label}_{n}.wav"), level)
+
+
+@pytest.fixture(scope="session")
+def backend():
+    return make_backend("gmm")
+
+
+@pytest.fixture(scope="session")
+def enrollments(voice_dir: Path) -> dict[str, np.ndarray]:
+    rng = np.random.default_rng(1)
+    return {s: room(np.concatenate([say(voice_dir, s, n) for n in (0, 1, 2)]), rng, snr_db=20)
+            for s in "AB"}
+
+
+@pytest.fixture(scope="session")
+def profiles(enrollments, backend):
+    return {s: enroll(s, enrollments[s], backend, name=f"Name {s}") for s in "AB"}
+
+
+@pytest.fixture(scope="session")
+def ident(profiles, backend) -> SpeakerIdentifier:
+    return SpeakerIdentifier(profiles, SpeakersOptions(), backend)
+
+
+# ------------------------------------------------------------------- enrollment
+
+
+def test_load_wav_any_rate_stereo_is_mixed_to_16k(tmp_path: Path) -> None:
+    t = np.arange(22050) / 22050
+    stereo = np.stack([0.5 * np.sin(2 * np.pi * 440 * t), np.zeros_like(t)], axis=1)
+    save_wav(tmp_path / "x.wav", stereo, rate=22050)
+    mono = load_wav(tmp_path / "x.wav")
+    assert mono.dtype == np.float32 and mono.ndim == 1
+    assert abs(mono.size - 16000) <= 1
+    assert 0.2 < np.max(np.abs(mono)) < 0.3
+    assert load_wav(tmp_path / "x.wav", channels="keep").shape[1] == 2
+
+
+def test_enrollment_refuses_silence_short_and_noisy(voice_dir: Path) -> None:
+    rng = np.random.default_rng(2)
+    assert check_enrollment(np.zeros(16000 * 8, np.float32)).problem == "silent"
+    hiss = (0.0005 * rng.standard_normal(16000 * 8)).astype(np.float32)
+    assert check_enrollment(hiss).problem == "silent"
+    short = room(say(voice_dir, "A", 3), rng, snr_db=25)
+    result = check_enrollment(short)
+    assert result.problem == "too short" and "seconds of speech" in result.reason
+    long = np.concatenate([say(voice_dir, "A", n) for n in (0, 1, 2)])
+    noisy = room(long, rng, snr_db=0)
+    assert check_enrollment(noisy).problem == "too noisy"
+    good = check_enrollment(room(long, rng, snr_db=25))
+    assert good.ok and good.voiced_s >= 6
+
+
+def test_enroll_raises_with_reason(backend) -> None:
+    with pytest.raises(EnrollmentError) as info:
+        enroll("A", np.zeros(16000 * 3, np.float32), backend)
+    assert info.value.check.problem == "silent"
+
+
+# ------------------------------------------------------------------ attribution
+
+
+def test_turns_attributed_from_the_voice_not_the_order(voice_dir: Path, ident) -> None:
+    rng = np.random.default_rng(3)
+    confidences = []
+    for n in range(3, 9):
+        for s in "AB":
+            other = "B" if s == "A" else "A"
+            audio = room(say(voice_dir, s, n, -26 + rng.uniform(-6, 6)), rng)
+            att = ident.attribute(audio, expected=other)      # order says the other one
+            assert att.speaker == s, (n, s, att)
+            confidences.append(att.confidence)
+            assert att.elapsed_ms < 200
+    assert min(confidences) > 0.5 and np.mean(confidences) > 0.8
+
+
+def test_two_voices_without_pause_are_split_where_the_voice_changes(voice_dir: Path, ident) -> None:
+    rng = np.random.default_rng(4)
+    a = say(voice_dir, "A", 4)
+    b = say(voice_dir, "B", 5)
+    track, truth = compose([("A", a, 0.0), ("B", b, a.size / 16000)])
+    att = ident.attribute(room(track, rng, snr_db=15))
+    speakers = [s.speaker for s in att.segments]
+    assert speakers == ["A", "B"], att.segments
+    change = att.segments[0].end
+    assert abs(change - truth[1][0]) < 0.5
+
+
+def test_interruption_found_backchannel_ignored(voice_dir: Path, ident) -> None:
+    rng = np.random.default_rng(5)
+    turn = np.concatenate([say(voice_dir, "A", 6), say(voice_dir, "A", 7)])
+    other = say(voice_dir, "B", 8)
+    talk_over, _ = compose([("A", turn, 0.0), ("B", other[: int(1.6 * 16000)], 2.5)])
+    att = ident.attribute(room(talk_over, rng, snr_db=15), expected="A")
+    found = ident.interruptions(att, turn_speaker="A")
+    assert att.speaker == "A"
+    assert any(i.speaker == "B" and i.start < 4.1 and i.end > 2.5 for i in found), found
+    event = found[0].event(offset_s=100.0)
+    assert event["type"] == "interruption" and event["speaker"] == "B"
+    assert 100 < event["start"] < event["end"] <= event["t"]
+
+    backchannel, _ = compose([("A", turn, 0.0), ("B", other[: int(0.4 * 16000)], 2.5)])
+    att = ident.attribute(room(backchannel, rng, snr_db=15), expected="A")
+    assert att.speaker == "A"
+    assert ident.interruptions(att, turn_speaker="A") == []
+
+
+def test_wrong_speaker_is_an_interruption(voice_dir: Path, ident) -> None:
+    rng = np.random.default_rng(6)
+    att = ident.attribute(room(say(voice_dir, "A", 5), rng), expected="B")
+    found = ident.interruptions(att, turn_speaker="B", expected="B")
+    assert [i.kind for i in found] == ["wrong_speaker"] and found[0].speaker == "A"
+
+
+def test_unknown_third_voice_scores_below_the_partners(voice_dir: Path, ident) -> None:
+    rng = np.random.default_rng(7)
+    partner = [ident.attribute(room(say(voice_dir, s, n), rng, snr_db=20)).known
+               for s in "AB" for n in (3, 4, 5)]
+    third = [ident.attribute(room(say(voice_dir, "C", n), rng, snr_db=20)).known
+             for n in (3, 4, 5)]
+    assert np.mean(third) < np.mean(partner)
+    strict = SpeakerIdentifier(ident.profiles, SpeakersOptions(unknown_threshold=1e9),
+                               ident.backend)
+    assert strict.attribute(room(say(voice_dir, "C", 3), rng)).speaker is None
+
+
+def test_profiles_saved_and_reloaded_attribute_the_same(tmp_path: Path, voice_dir: Path,
+                                                         profiles, backend, ident) -> None:
+    save_profiles(profiles, tmp_path / "voices")
+    loaded = load_profiles(tmp_path / "voices")
+    assert set(loaded) == {"A", "B"} and loaded["A"].name == "Name A"
+    again = SpeakerIdentifier(loaded, backend=backend)
+    audio = room(say(voice_dir, "B", 6), np.random.default_rng(8))
+    assert again.attribute(audio).speaker == ident.attribute(audio).speaker == "B"
+
+
+# --------------------------------------------------------------- two microphones
+
+
+@pytest.mark.parametrize("crosstalk,gain_a", [(-12, 0), (-3, 10), (-3, -10), (-6, 5)])
+def test_stereo_attribution_by_channel_level(voice_dir: Path, backend, crosstalk, gain_a) -> None:
+    rng = np.random.default_rng(9)
+    cond = {"crosstalk_db": crosstalk, "gain_a_db": gain_a, "gain_b_db": 0.0, "rt60": 0.4}
+    enr = {s: np.concatenate([say(voice_dir, s, n) for n in (0, 1, 2)]) for s in "AB"}
+    silence = {s: np.zeros_like(enr[s]) for s in "AB"}
+    profiles = {"A": enroll("A", stereo_mix(enr["A"], silence["A"], rng=rng, **cond), backend),
+                "B": enroll("B", stereo_mix(silence["B"], enr["B"], rng=rng, **cond), backend)}
+    channels = ChannelAttributor(profiles)
+    for n in (3, 4, 5):
+        a = say(voice_dir, "A", n)
+        b = say(voice_dir, "B", n)
+        assert channels.attribute(stereo_mix(a, np.zeros_like(a), rng=rng, **cond)).speaker == "A"
+        assert channels.attribute(stereo_mix(np.zeros_like(b), b, rng=rng, **cond)).speaker == "B"
+    # B talks over A for 1.5 s: flagged as overlap
+    a = np.concatenate([say(voice_dir, "A", 6), say(voice_dir, "A", 7)])
+    b = np.zeros_like(a)
+    piece = say(voice_dir, "B", 8)[: int(1.5 * 16000)]
+    b[32000:32000 + piece.size] = piece
+    track = stereo_mix(a, b, rng=rng, **cond)
+    assert channels.attribute(track).speaker == "A"
+    found = channels.interruptions(track, "A")
+    assert any(i.speaker == "B" and i.kind == "overlap" and i.start < 3.5 and i.end > 2.0
+               for i in found), found
+
+
+def test_stereo_mono_input_falls_back_to_the_voice(voice_dir: Path, profiles, ident) -> None:
+    with pytest.raises(ValueError):
+        ChannelAttributor(profiles)          # mono enrollments have no channel levels
+    stereo_profiles = {s: p for s, p in profiles.items()}
+    for s, p in stereo_profiles.items():
+        p_copy = type(p)(**{**p.__dict__, "channel_power": [1.0, 0.2] if s == "A" else [0.2, 1.0]})
+        stereo_profiles[s] = p_copy
+    channels = ChannelAttributor(stereo_profiles, fallback=ident)
+    audio = room(say(voice_dir, "B", 4), np.random.default_rng(10))
+    assert channels.attribute(audio).speaker == "B"
+
+
+# ----------------------------------------------------------------- enroll command
+
+
+def test_enroll_command_from_files(tmp_path: Path, voice_dir: Path, capsys) -> None:
+    from facilitator.cli import main
+
+    for s in "AB":
+        save_wav(tmp_path / f"{s}.wav", np.concatenate([say(voice_dir, s, n) for n in (0, 1, 2)]))
+    code = main(["enroll", "--from", f"A={tmp_path / 'A.wav'}", "--from",
+                 f"B={tmp_path / 'B.wav'}", "--save", str(tmp_path / "voices")])
+    assert code == 0, capsys.readouterr()
+    assert (tmp_path / "voices" / "A.npz").exists() and (tmp_path / "voices" / "B.json").exists()
+    assert main(["enroll", "--from", f"C={tmp_path / 'A.wav'}"]) == 2
+    save_wav(tmp_path / "short.wav", say(voice_dir, "A", 3))
+    assert main(["enroll", "--from", f"A={tmp_path / 'short.wav'}", "--from",
+                 f"B={tmp_path / 'B.wav'}"]) == 1
+    assert "too short" not in capsys.readouterr().out
+
+
+def test_enroll_live_asks_again_when_silent(voice_dir: Path, backend) -> None:
+    takes = [np.zeros(16000 * 10, np.float32),
+             np.concatenate([say(voice_dir, "A", n) for n in (0, 1, 2)]),
+             np.concatenate([say(voice_dir, "B", n) for n in (0, 1, 2)])]
+    said: list[str] = []
+    events: list[dict] = []
+    profiles = enroll_live(lambda seconds: takes.pop(0), said.append,
+                           {"A": "Alex", "B": "Sam"}, SpeakersOptions(), backend,
+                           on_event=events.append)
+    assert set(profiles) == {"A", "B"} and profiles["A"].name == "Alex"
+    assert said[0].startswith("Alex, please") and "did not hear you" in said[1]
+    assert [e["ok"] for e in events] == [False, True, True]
+    assert events[0]["problem"] == "silent"
