@@ -163,10 +163,10 @@ class MicrophoneSource:
         self.channels = channels
         self.ready_timeout_s = ready_timeout_s
         self.lost_device_s = lost_device_s
-        self._queue: queue.Queue[np.ndarray] = queue.Queue()
+        self._queue: queue.Queue[tuple[np.ndarray, float]] = queue.Queue()   # (block, captured)
         self._status_problem: str | None = None
         self._count = 0
-        self._first: np.ndarray | None = None
+        self._first: tuple[np.ndarray, float] | None = None
         device_index = resolve_device(device, kind="input")
         self.name = device_label(device_index, "input")
         try:
@@ -183,7 +183,7 @@ class MicrophoneSource:
             ) from None
 
     def _callback(self, indata, frames, time_info, status) -> None:  # audio thread: keep it tiny
-        self._queue.put(indata.copy())
+        self._queue.put((indata.copy(), time.monotonic()))
 
     def wait_ready(self) -> None:
         """Block until audio really arrives (the first stream can start late)."""
@@ -200,7 +200,7 @@ class MicrophoneSource:
         n = self.frame_samples
         while True:
             try:
-                block, self._first = (self._first, None) if self._first is not None else (
+                (block, captured), self._first = (self._first, None) if self._first is not None else (
                     self._queue.get(timeout=self.lost_device_s), None)
             except queue.Empty:
                 if getattr(self, "_closed", False):
@@ -215,7 +215,9 @@ class MicrophoneSource:
             mono, stereo = split_channels(block)
             t = self._count * n / self.sample_rate
             self._count += 1
-            yield Frame(mono.copy(), t, stereo, time.monotonic())
+            # `arrived` = when the block reached the program (the audio callback), not when
+            # the loop got to it: frames queue up while the loop transcribes or speaks.
+            yield Frame(mono.copy(), t, stereo, captured)
 
     def close(self) -> None:
         self._closed = True
