@@ -326,7 +326,10 @@ def mic_startup(timeout_s: float = 30.0) -> dict | None:
         program = subprocess.Popen(
             [sys.executable, "-m", "facilitator", "run", "--device", "pulse", "--record",
              str(record)], env=env, cwd=base, stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            # Ctrl-C as in a terminal even when this benchmark runs in the background
+            # (`cmd &` leaves SIGINT ignored, and the child would inherit that).
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
         session_at = prompt_at = None
         deadline = spawned + timeout_s
         while time.monotonic() < deadline and program.poll() is None and prompt_at is None:
@@ -337,11 +340,27 @@ def mic_startup(timeout_s: float = 30.0) -> dict | None:
                 prompt_at = time.monotonic()
             time.sleep(0.02)
         time.sleep(1.0)
-        program.send_signal(signal.SIGINT)
-        program.wait(timeout=20)
-        return {"record_opened_s": None if session_at is None else session_at - spawned,
+        peak_mb = None
+        try:      # the program's own high-water mark (RUSAGE_CHILDREN would count the fork)
+            for row in Path(f"/proc/{program.pid}/status").read_text().splitlines():
+                if row.startswith("VmHWM:"):
+                    peak_mb = int(row.split()[1]) / 1024
+        except OSError:
+            pass
+        program.send_signal(signal.SIGINT)          # Ctrl-C while the welcome is played
+        stopped = time.monotonic()
+        try:
+            program.wait(timeout=20)
+            sigint = f"exited with {program.returncode} after {time.monotonic() - stopped:.1f} s"
+        except subprocess.TimeoutExpired:
+            sigint = "did NOT exit within 20 s (killed)"
+            program.kill()
+            program.wait()
+        ended = '"type": "end"' in (record.read_text() if record.exists() else "")
+        sigint += ", record ends with an end event" if ended else ", NO end event in the record"
+        return {"sigint": sigint,"record_opened_s": None if session_at is None else session_at - spawned,
                 "first_prompt_s": None if prompt_at is None else prompt_at - spawned,
-                "child_peak_rss_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
+                "child_peak_rss_mb": peak_mb if peak_mb is not None else float("nan"),
                 "exit_code": program.returncode}
     finally:
         if program is not None and program.poll() is None:
@@ -382,7 +401,20 @@ def paused_lines(quick: bool) -> tuple[dict[str, str], list[Line]]:
         count += len(phrases) - 1
         line.text = " | ".join(phrases)
         line.audio = phrases_with_pauses(phrases, PARTNER_VOICES[line.speaker], pauses)
+        EFFECTIVE_GAPS.extend(silent_gaps(line.audio))
     return names, lines
+
+
+EFFECTIVE_GAPS: list[float] = []
+
+
+def silent_gaps(audio: np.ndarray, threshold: int = 500, least_s: float = 0.5) -> list[float]:
+    """Silences inside a line (espeak-ng pads each phrase with ~0.35 s, which adds to a pause)."""
+    block = 160
+    count = len(audio) // block
+    loud = np.flatnonzero(np.abs(audio[: count * block].reshape(count, block).astype(np.int32)).max(axis=1) > threshold)
+    gaps = np.diff(loud) * block / 16000 - block / 16000
+    return [round(float(g), 2) for g in gaps if g >= least_s]
 
 
 # -- report ----------------------------------------------------------------------------------
@@ -491,6 +523,10 @@ def print_report(results: list[SessionResult], fast: bool, startup: dict) -> dic
               f"ended: {r.end_reason}, {r.wall_s:.0f} s, prompts mid-turn: {len(r.mid_turn)}")
         for m in r.mid_turn:
             print(f"           mid-turn: {m}")
+    if EFFECTIVE_GAPS:
+        print(f"\nPauses inside the paused session's turns: nominal {PAUSES} s (phrases_with_pauses); "
+              f"measured silence {min(EFFECTIVE_GAPS):.2f}-{max(EFFECTIVE_GAPS):.2f} s "
+              f"(espeak-ng's ~0.35 s tail adds to each)")
     print(f"\nPrompts started while a partner was mid-turn (paused session): {mid_total}"
           f"   target 0 {ok(mid_total <= TARGETS['mid_turn'])}")
 
@@ -513,23 +549,26 @@ def print_report(results: list[SessionResult], fast: bool, startup: dict) -> dic
     if first.ready_event_s is not None:
         print(f"  build start -> \"_ready\" event    {first.ready_event_s:6.2f} s   "
               "(published after the welcome prompt has been played)")
-    mic = startup.get("mic")
-    if mic:
-        print("\nMicrophone path (`facilitator run --device pulse`, private PulseAudio, own process):")
-        print(f"  spawn -> record opened (audio arrived, model loaded)  "
-              f"{mic['record_opened_s'] if mic['record_opened_s'] is not None else float('nan'):6.2f} s")
-        print(f"  spawn -> welcome prompt starts (ready)                "
-              f"{mic['first_prompt_s'] if mic['first_prompt_s'] is not None else float('nan'):6.2f} s"
-              f"   target <= 3 s {ok(mic['first_prompt_s'] is not None and mic['first_prompt_s'] <= TARGETS['ready'])}")
-        print(f"  peak RSS of the program                               {mic['child_peak_rss_mb']:6.0f} MB"
-              f"   target <= 500 MB {ok(mic['child_peak_rss_mb'] <= TARGETS['rss_mb'])}")
-    elif "mic" in startup:
-        print("\nMicrophone path: skipped (PulseAudio not installed or did not start)")
     print(f"\nPeak RSS: {rss:.0f} MB   target <= 500 MB {ok(rss <= TARGETS['rss_mb'])}")
-    return {"latency": table, "mid_turn": mid_total, "mic": mic, "ready_build_s": ready_build,
+    return {"latency": table, "mid_turn": mid_total, "ready_build_s": ready_build,
             "ready_process_s": ready_process, "rss_mb": rss,
             "sessions": [{"name": r.name, "turns": len(r.turns), "mid_turn": r.mid_turn,
                           "end": r.end_reason, "build_s": r.build_s} for r in results]}
+
+
+def print_mic(mic: dict | None) -> None:
+    if not mic:
+        print("\nMicrophone path: skipped (PulseAudio not installed or did not start)")
+        return
+    def sec(value):
+        return "     -" if value is None else f"{value:6.2f}"
+    print("\nMicrophone path (`facilitator run --device pulse`, private PulseAudio, own process):")
+    print(f"  spawn -> record opened (audio arrived, model loaded)  {sec(mic['record_opened_s'])} s")
+    print(f"  spawn -> welcome prompt starts (ready)                {sec(mic['first_prompt_s'])} s"
+          f"   target <= 3 s {ok(mic['first_prompt_s'] is not None and mic['first_prompt_s'] <= TARGETS['ready'])}")
+    print(f"  peak RSS of the program                               {mic['child_peak_rss_mb']:6.0f} MB"
+          f"   target <= 500 MB {ok(mic['child_peak_rss_mb'] <= TARGETS['rss_mb'])}")
+    print(f"  SIGINT during the welcome prompt: {mic['sigint']}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -537,7 +576,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="the first 7 lines of each session only")
     parser.add_argument("--fast-clock", action="store_true",
                         help="feed audio as fast as possible; latencies are estimated")
-    parser.add_argument("--only", choices=["demo", "paused"], help="run one of the two sessions")
+    parser.add_argument("--only", choices=["demo", "paused", "none"],
+                        help="run one of the two sessions (none: only the microphone path)")
     parser.add_argument("--config", help="config.toml to use (default: ./config.toml or the defaults)")
     parser.add_argument("--no-mic", action="store_true",
                         help="skip the microphone-path start-up measurement (private PulseAudio)")
@@ -563,9 +603,10 @@ def main(argv: list[str] | None = None) -> int:
             for r in results:
                 for at, event in r.events:
                     handle.write(json.dumps({"session": r.name, "at": at, **event}, default=str) + "\n")
+    summary = print_report(results, args.fast_clock, startup) if results else {}
     if not args.no_mic:
-        startup["mic"] = mic_startup()
-    summary = print_report(results, args.fast_clock, startup)
+        summary["mic"] = mic_startup()
+        print_mic(summary["mic"])
     if args.json:
         args.json.write_text(json.dumps(summary, indent=2, default=float))
     return 0

@@ -166,6 +166,7 @@ class MicrophoneSource:
         self._queue: queue.Queue[tuple[np.ndarray, float]] = queue.Queue()   # (block, captured)
         self._status_problem: str | None = None
         self._count = 0
+        self.captured_s = 0.0      # input time captured so far (may run ahead of what was read)
         self._first: tuple[np.ndarray, float] | None = None
         device_index = resolve_device(device, kind="input")
         self.name = device_label(device_index, "input")
@@ -184,6 +185,7 @@ class MicrophoneSource:
 
     def _callback(self, indata, frames, time_info, status) -> None:  # audio thread: keep it tiny
         self._queue.put((indata.copy(), time.monotonic()))
+        self.captured_s += frames / self.sample_rate
 
     def wait_ready(self) -> None:
         """Block until audio really arrives (the first stream can start late)."""

@@ -35,7 +35,7 @@ class TurnsConfig:
     preroll_ms: int = 300                # audio kept from before the start
     pause_ms: int = 180                  # silence that counts as a pause (transcribe, look for a cue)
     cue_end_ms: int = 180                # silence after an expected cue that ends the turn at once
-    complete_end_s: float = 1.8          # silence that ends a turn whose words are complete
+    complete_end_s: float = 2.2          # silence that ends a turn whose words are complete
     incomplete_end_s: float = 2.8        # silence that ends a turn ending mid-thought
     max_turn_s: float = 90.0             # a turn is closed after this long whatever happens
     min_turn_ms: int = 300               # shorter bursts of sound are not turns

@@ -112,7 +112,8 @@ class Session:
         while self.pending:
             text, key = self.pending.pop(0)
             self.publish("prompt", text=text, key=key)
-            start_input = self.now
+            # A microphone may have captured more than the loop has read: mute from what it heard last.
+            start_input = max(self.now, getattr(self.source, "captured_s", 0.0))
             started_wall = time.monotonic()
             try:
                 spoken = self.voice.say(text)
@@ -144,9 +145,9 @@ class Session:
 
     # -- the loop -----------------------------------------------------------------------
     def run(self) -> str:
-        self._do(self.start_actions if self.start_actions is not None else self.dialogue.start())
-        self.bus.publish({"type": "_ready", "t": self.now})
         try:
+            self._do(self.start_actions if self.start_actions is not None else self.dialogue.start())
+            self.bus.publish({"type": "_ready", "t": self.now})
             for frame in self.source.frames():
                 self._controls()
                 if self.end_reason:

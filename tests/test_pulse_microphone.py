@@ -163,6 +163,12 @@ def _write_wav(path: Path, samples: np.ndarray) -> None:
         wav.writeframes(np.concatenate([lead, samples, tail]).tobytes())
 
 
+def _default_sigint() -> None:
+    """In the child: Ctrl-C handling as in a terminal. A test run in the background (`cmd &`
+    in a script) inherits an ignored SIGINT, and Python then installs no handler for it."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _play(path: Path, env: dict[str, str]) -> None:
     subprocess.run(["paplay", "-d", "partners", str(path)], env=env, check=True, timeout=30)
 
@@ -225,6 +231,7 @@ def test_microphone_session_through_pulseaudio(pulse):
         [sys.executable, "-m", "facilitator", "run", "--device", "pulse", "--record", str(record),
          "--name", "A=Alex", "--name", "B=Sam"],
         env=env, cwd=base, stdin=subprocess.DEVNULL, stdout=output, stderr=subprocess.STDOUT,
+        preexec_fn=_default_sigint,
     )
 
     def log() -> str:

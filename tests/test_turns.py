@@ -58,6 +58,7 @@ def test_policy_never_cuts_a_natural_pause():
     cues = ["did i get that"]
     assert policy.decide("You felt lonely. Did I get that?", 0.2, cues) == "cue"
     assert policy.decide("I felt lonely when you worked late.", 1.5, cues) is None
-    assert policy.decide("I felt lonely when you worked late.", 1.9, cues) == "complete"
+    assert policy.decide("I felt lonely when you worked late.", 1.9, cues) is None
+    assert policy.decide("I felt lonely when you worked late.", 2.3, cues) == "complete"
     assert policy.decide("I felt lonely because", 2.0, cues) is None
     assert policy.decide("I felt lonely because", 3.0, cues) == "silence"
