@@ -58,6 +58,14 @@ def to_float32(audio: np.ndarray) -> np.ndarray:
     return audio.astype(np.float32) / 32768.0
 
 
+def resample(samples: np.ndarray, rate: int, target: int) -> np.ndarray:
+    """Linear resampling of a mono signal (enough for speech at these rates); float64 out."""
+    if rate == target:
+        return np.asarray(samples, dtype=np.float64)
+    positions = np.arange(0, len(samples), rate / target)
+    return np.interp(positions, np.arange(len(samples)), samples)
+
+
 def read_audio_file(path: str | Path, sample_rate: int = 16000, channels: int = 1) -> np.ndarray:
     """Any audio file sox can read, as int16 at `sample_rate`; shape (n,) or (n, channels)."""
     path = Path(path)
@@ -95,10 +103,7 @@ def _read_wav_with_python(path: Path, sample_rate: int, channels: int) -> np.nda
     if count != channels:
         audio = audio.mean(axis=1, keepdims=True).repeat(channels, axis=1)
     if rate != sample_rate:
-        positions = np.arange(0, len(audio), rate / sample_rate)
-        audio = np.stack(
-            [np.interp(positions, np.arange(len(audio)), audio[:, c]) for c in range(channels)], 1
-        )
+        audio = np.stack([resample(audio[:, c], rate, sample_rate) for c in range(channels)], 1)
     audio = audio.astype(np.int16)
     return audio if channels > 1 else audio[:, 0]
 

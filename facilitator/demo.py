@@ -14,7 +14,7 @@ from typing import Callable, Iterator
 import numpy as np
 
 from facilitator import prompts as prompt_files
-from facilitator.audio_in import Frame
+from facilitator.audio_in import Frame, resample
 from facilitator.events import Event
 from facilitator.synth import PARTNER_VOICES, phrases_with_pauses
 
@@ -80,10 +80,7 @@ class SimulatedRoom:
             self.next_start = max(event.get("after", 0.0), event.get("t", 0.0)) + self.reaction_s
             self._step = event.get("step")
         elif kind == "_spoken" and self.echo and event.get("audio") is not None:
-            audio, rate = event["audio"], event["rate"]
-            if rate != SAMPLE_RATE:
-                positions = np.arange(0, len(audio), rate / SAMPLE_RATE)
-                audio = np.interp(positions, np.arange(len(audio)), audio)
+            audio = resample(event["audio"], event["rate"], SAMPLE_RATE)
             self._echoes.append((event["t"], (np.asarray(audio) * 0.5 * 32767).astype(np.int16)))
         elif kind == "end":
             self._closed = True

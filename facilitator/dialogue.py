@@ -13,6 +13,7 @@ from typing import Callable
 
 from facilitator import prompts as prompt_files
 from facilitator.judging import Verdict
+from facilitator.judging.text import words
 
 ROLES = ("sender", "receiver", "none")
 
@@ -133,7 +134,7 @@ class AnswerReader:
 
     @staticmethod
     def _norm(text: str) -> str:
-        return " ".join(re.findall(r"[a-z']+", text.lower().replace("’", "'")))
+        return " ".join(words(text))
 
     def read(self, text: str) -> str:
         said = self._norm(text)

@@ -93,6 +93,7 @@ class Session:
         self.turn_count = 0
         self.time_offset = 0.0         # a resumed session goes on after its record's last time
         self.start_actions = None      # actions to begin with instead of the script's start
+        self._handling_turn = False    # prompts wait until the finished turn is fully handled
 
     # -- events -------------------------------------------------------------------------
     def publish(self, event_type: str, **fields) -> None:
@@ -105,7 +106,7 @@ class Session:
     def say(self, text: str, key: str) -> None:
         """Queue a sentence; it is spoken as soon as no partner is mid-turn."""
         self.pending.append((text, key))
-        if self.segmenter.turn is None:
+        if self.segmenter.turn is None and not self._handling_turn:
             self._speak_pending()
 
     def _speak_pending(self) -> None:
@@ -231,6 +232,14 @@ class Session:
                           "speaker": speaker})
 
     def _finish_turn(self, reason: str) -> None:
+        self._handling_turn = True
+        try:
+            self._handle_turn(reason)
+        finally:
+            self._handling_turn = False
+        self._speak_pending()
+
+    def _handle_turn(self, reason: str) -> None:
         turn = self.segmenter.turn
         if turn is None or self.open is None:
             return
@@ -242,7 +251,6 @@ class Session:
         if turn.voiced_ms < self.config.turns.min_turn_ms or not text:
             self.bus.publish({"type": "_dropped", "t": round(self.now, 3), "reason": "noise",
                               "start": turn.speech_start, "end": turn.speech_end})
-            self._speak_pending()
             return
         expectation = self.dialogue.expectation
         attribution = self.attributor.attribute(turn.audio(), expectation.speaker, turn.stereo())
@@ -258,10 +266,8 @@ class Session:
                               "transcript": transcript_ready, "command": command})
             self.controls.put(Control(command, source="voice"))
             self._controls()
-            self._speak_pending()
             return
         if self.paused:
-            self._speak_pending()
             return
         actions = []
         judgement = self.dialogue.judgement_for(text)
@@ -278,7 +284,6 @@ class Session:
                           "last_voice": state.last_voice_arrival, "transcript": transcript_ready,
                           "decided": time.monotonic()})
         self._do(actions)
-        self._speak_pending()
 
     # -- controls: voice commands and the coach's clicks ---------------------------------
     def _controls(self) -> None:

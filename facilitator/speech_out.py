@@ -245,8 +245,9 @@ class SoundDeviceOutput:
     def play(self, rendered: Rendered, on_start: Callable[[], None] | None = None) -> None:
         samples = rendered.samples
         if rendered.rate != self.rate:
-            positions = np.arange(0, len(samples), rendered.rate / self.rate)
-            samples = np.interp(positions, np.arange(len(samples)), samples).astype(np.float32)
+            from facilitator.audio_in import resample
+
+            samples = resample(samples, rendered.rate, self.rate).astype(np.float32)
         with self._lock:
             self._drained.clear()
             self._started = on_start

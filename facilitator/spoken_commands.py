@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import re
 
 from facilitator import prompts
+from facilitator.judging.text import words
 
 
 class CommandReader:
@@ -18,7 +18,7 @@ class CommandReader:
 
     @staticmethod
     def _norm(text: str) -> str:
-        return " ".join(re.findall(r"[a-z']+", text.lower().replace("’", "'")))
+        return " ".join(words(text))
 
     def read(self, text: str) -> str | None:
         """The command the whole turn says, or None when it is dialogue."""

@@ -7,6 +7,7 @@ import subprocess
 
 import numpy as np
 
+from facilitator.audio_in import resample
 from facilitator.speech_out import SpeechError, _decode_wav
 
 PARTNER_VOICES = {"A": "en-us", "B": "en-us+f3"}
@@ -25,10 +26,7 @@ def speak_to_array(text: str, voice: str, rate: int = 160, sample_rate: int = 16
     if done.returncode != 0 or not done.stdout:
         raise SpeechError(f"espeak-ng failed for voice {voice}: {done.stderr.decode(errors='replace')}")
     rendered = _decode_wav(done.stdout)
-    samples = rendered.samples
-    if rendered.rate != sample_rate:
-        positions = np.arange(0, len(samples), rendered.rate / sample_rate)
-        samples = np.interp(positions, np.arange(len(samples)), samples)
+    samples = resample(rendered.samples, rendered.rate, sample_rate)
     return (np.clip(samples, -1, 1) * 32767).astype(np.int16)
 
 

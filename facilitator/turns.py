@@ -10,11 +10,12 @@ and after `incomplete_end_s` when they end mid-thought ("... and", "because").
 from __future__ import annotations
 
 import difflib
-import re
 from dataclasses import dataclass, field
 
 import numpy as np
 import webrtcvad
+
+from facilitator.judging.text import words
 
 from facilitator.config import TurnsConfig
 
@@ -129,17 +130,13 @@ class TurnSegmenter:
         return turn
 
 
-def _phrase_words(text: str) -> list[str]:
-    return re.findall(r"[a-z']+", text.lower().replace("’", "'"))
-
-
 def ends_with_cue(text: str, cues: list[str], tolerance: float = 0.78) -> str | None:
     """The expected cue the words end with, allowing for recognition slips ("did I get mad")."""
-    said = _phrase_words(text)
+    said = words(text)
     if not said:
         return None
     for cue in cues:
-        wanted = _phrase_words(cue)
+        wanted = words(cue)
         if not wanted:
             continue
         for extra in (0, 1, -1):
@@ -163,7 +160,7 @@ def words_complete(text: str) -> bool:
         return False
     if stripped.endswith(("...", "…", ",", "-", ";", ":")):
         return False
-    said = _phrase_words(stripped)
+    said = words(stripped)
     if not said or said[-1] in TRAILING_WORDS:
         return False
     return True

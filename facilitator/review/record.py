@@ -7,13 +7,11 @@ both are skipped so a session can always be read back, resumed or reported.
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
 Event = dict[str, Any]
 
-DATA_DIR_ENV = "FACILITATOR_DATA_DIR"
 
 
 def read_record(path: str | Path) -> list[Event]:
@@ -40,12 +38,9 @@ def read_record(path: str | Path) -> list[Event]:
 
 def default_data_dir() -> Path:
     """Where session records live: $FACILITATOR_DATA_DIR, else the platform's data dir."""
-    override = os.environ.get(DATA_DIR_ENV)
-    if override:
-        return Path(override).expanduser()
-    import platformdirs
+    from facilitator.record import default_data_dir as data_dir
 
-    return Path(platformdirs.user_data_dir("facilitator"))
+    return data_dir()
 
 
 def sessions_dir(directory: str | Path | None = None) -> Path:
