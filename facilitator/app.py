@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import sys
 import time
 from dataclasses import dataclass, field
@@ -15,6 +16,7 @@ from facilitator.events import ControlQueue, EventBus
 from facilitator.judging import default_judge
 from facilitator.record import RecordWriter, default_data_dir, new_session_id, session_event
 from facilitator.session import Session
+from facilitator.speakers.live import SpeakerSetup, after_enrollment, prepare
 from facilitator.speech_out import CheckedRenderer, SilentOutput, SoundDeviceOutput, Voice
 from facilitator.transcribe import Transcriber
 
@@ -31,6 +33,8 @@ class RunOptions:
     view: bool = False                  # serve the live coach page on 127.0.0.1
     resume_events: list[dict] | None = None   # the record of an interrupted session to continue
     names: dict[str, str] = field(default_factory=dict)
+    enroll_files: dict[str, Path] | None = None   # recorded enrollments (`run --enroll A=a.wav`)
+    enroll_only: bool = False           # `facilitator enroll`: learn the voices, then stop
 
 
 def _feedback():
@@ -76,6 +80,8 @@ def build_session(config: Config, source: AudioSource, options: RunOptions,
     path = options.record_path or (
         default_data_dir(config.session.data_dir) / "sessions" / f"{session_id}.jsonl"
     )
+    session_voices = session_voices_dir(path)
+    speakers = _speaker_setup(config, names, options, session_voices if resumed else None)
     writer = RecordWriter(path)
     bus.subscribe(writer)
     controls = controls or ControlQueue()
@@ -98,8 +104,17 @@ def build_session(config: Config, source: AudioSource, options: RunOptions,
     if voice.renderer is not None:
         texts = [prompt_files.fill(t, sender=names[s], receiver=names[r])
                  for t in script.prompts.values() for s, r in (("A", "B"), ("B", "A"))]
+        if speakers.enrollment is not None:
+            texts += [prompt_files.fill(t, name=n) for t in prompt_files.common()["speakers"].values()
+                      for n in names.values()]
         voice.renderer.prepare(texts)
-    session = Session(config, source, voice, transcriber, default_judge(), dialogue, bus, controls)
+    profiles_dir = _profiles_dir(config)
+    session = Session(config, source, voice, transcriber, default_judge(), dialogue, bus, controls,
+                      attributor=speakers.attributor, enrollment=speakers.enrollment,
+                      on_enrolled=lambda e: after_enrollment(e, config.speakers, profiles_dir,
+                                                             session_voices))
+    session.intro = speakers.greeting
+    session.enroll_only = options.enroll_only
     session.view = view
     if resumed:
         step = next((e for e in reversed(resumed) if e.get("type") == "step"), None)
@@ -111,6 +126,24 @@ def build_session(config: Config, source: AudioSource, options: RunOptions,
     return session, writer
 
 
+def _profiles_dir(config: Config) -> Path:
+    return Path(config.speakers.profiles_dir).expanduser() if config.speakers.profiles_dir else (
+        default_data_dir(config.session.data_dir) / "voices")
+
+
+def session_voices_dir(record: Path) -> Path:
+    """Where a session keeps its partners' voice profiles until it ends (for `resume`)."""
+    return Path(record).with_suffix(".voices")
+
+
+def _speaker_setup(config: Config, names: dict[str, str], options: RunOptions,
+                   resumed_dir: Path | None) -> SpeakerSetup:
+    """Raises SpeakerSetupError for enrollment recordings that cannot be used."""
+    return prepare(config.speakers, names, prompt_files.common()["speakers"],
+                   stereo=config.audio.channels == 2, enroll_files=options.enroll_files,
+                   profiles_dir=_profiles_dir(config), resumed_dir=resumed_dir)
+
+
 def run_session(session: Session, writer: RecordWriter) -> str:
     started = time.monotonic()
     try:
@@ -120,5 +153,7 @@ def run_session(session: Session, writer: RecordWriter) -> str:
         writer.close()
         if getattr(session, "view", None) is not None:
             session.view.stop()
+    if reason in ("complete", "stopped", "enrolled"):
+        shutil.rmtree(session_voices_dir(writer.path), ignore_errors=True)   # voices are forgotten
     print(f"\nSession record: {writer.path}  ({time.monotonic() - started:.0f} s, ended: {reason})")
     return reason

@@ -35,6 +35,10 @@ def register(subparsers) -> None:
     _common(run)
     run.add_argument("--device", help="input device name or index (see `facilitator devices`)")
     run.add_argument("--input", type=Path, help="a recording to use instead of the microphone")
+    run.add_argument("--enroll", action="append", default=[], metavar="A=FILE",
+                     help="a partner's recorded enrollment (8-10 s of speech, WAV of any rate): "
+                          "--enroll A=a.wav --enroll B=b.wav; without it the voices are learnt "
+                          "at the start, hands-free")
     run.set_defaults(handler=cmd_run)
 
     demo = subparsers.add_parser("demo", help="a whole simulated session between two synthetic partners")
@@ -45,6 +49,8 @@ def register(subparsers) -> None:
     _common(resume)
     resume.add_argument("--device", help="input device name or index")
     resume.add_argument("--input", type=Path, help="a recording to use instead of the microphone")
+    resume.add_argument("--enroll", action="append", default=[], metavar="A=FILE",
+                        help="recorded enrollments, as for `run`")
     resume.set_defaults(handler=cmd_resume)
 
     devices = subparsers.add_parser("devices", help="list audio devices")
@@ -75,13 +81,23 @@ def _load_config(args):
 def _go(args, config, source, input_name: str, realtime: bool, extra_names=None, setup=None,
         resume_events=None) -> int:
     from facilitator.app import RunOptions, build_session, run_session
+    from facilitator.speakers.cli import parse_assignments
+    from facilitator.speakers.live import SpeakerSetupError
 
+    try:
+        enroll_files = parse_assignments(getattr(args, "enroll", []) or [])
+    except ValueError as error:
+        source.close()
+        print(f"--enroll: {error}", file=sys.stderr)
+        return 2
     options = RunOptions(realtime=realtime, speak_aloud=not args.silent, record_path=args.record,
                          input_name=input_name, names={**(extra_names or {}), **_names(args.name)},
-                         view=args.view, resume_events=resume_events)
+                         view=args.view, resume_events=resume_events,
+                         enroll_files=enroll_files or None,
+                         enroll_only=getattr(args, "enroll_only", False))
     try:
         session, writer = build_session(config, source, options)
-    except (ModelError, ScriptError, PromptsError) as error:
+    except (ModelError, ScriptError, PromptsError, SpeakerSetupError) as error:
         source.close()
         print(f"Cannot start: {error}", file=sys.stderr)
         return 2
@@ -91,7 +107,7 @@ def _go(args, config, source, input_name: str, realtime: bool, extra_names=None,
     if reason == "device_lost":
         print("The microphone was lost. Everything said so far is in the record above.", file=sys.stderr)
         return 3
-    return 0 if reason in ("complete", "stopped", "input_end") else 1
+    return 0 if reason in ("complete", "stopped", "input_end", "enrolled") else 1
 
 
 def cmd_run(args, resume_events=None) -> int:

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, get_type_hints
 
+from facilitator.speakers.options import SpeakersOptions
+
 
 class ConfigError(Exception):
     """A problem in config.toml, worded for the person who has to fix it."""
@@ -80,8 +82,11 @@ class JudgeConfig:
 
 
 @dataclass
-class SpeakersConfig:
-    method: str = "turn_order"           # who spoke: "turn_order" until a voice model is chosen
+class SpeakersConfig(SpeakersOptions):
+    """[speakers]: the speaker room's options plus how the live loop acts on them."""
+
+    wrong_speaker_confidence: float = 0.8  # the wrong partner answered: reminded only when this sure
+    handover_min_s: float = 1.5          # a turn holding one voice then the other, each this long, is split
 
 
 @dataclass
@@ -149,6 +154,10 @@ def _check_ranges(config: Config, source: str) -> None:
         fail("[session] first_sender must be \"A\" or \"B\"")
     if config.speech.engine not in ("pyttsx3", "espeak-ng"):
         fail("[speech] engine must be \"pyttsx3\" or \"espeak-ng\"")
+    if config.speakers.method not in ("gmm", "dvector", "turn_order"):
+        fail("[speakers] method must be \"gmm\", \"dvector\" or \"turn_order\"")
+    if config.speakers.enroll_max_tries < 1:
+        fail("[speakers] enroll_max_tries must be 1 or more")
     if config.turns.complete_end_s > config.turns.incomplete_end_s:
         fail("[turns] complete_end_s must not be longer than incomplete_end_s")
 

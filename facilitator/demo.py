@@ -27,12 +27,14 @@ class Line:
     text: str                 # may hold "|" where the speaker pauses
     step: str | None = None   # the dialogue step this line answers
     audio: np.ndarray | None = None
+    interrupt: dict | None = None   # {"speaker", "text", "at"}: the other partner talks over the line
 
 
 def load_demo_lines(name: str = "demo_session") -> tuple[dict[str, str], list[Line]]:
     data = prompt_files.load_toml(name)
     names = data.get("names", {"A": "Alex", "B": "Sam"})
-    lines = [Line(item["speaker"], item["text"], item.get("step")) for item in data.get("lines", [])]
+    lines = [Line(item["speaker"], item["text"], item.get("step"), interrupt=item.get("interrupt"))
+             for item in data.get("lines", [])]
     return names, lines
 
 
@@ -42,6 +44,13 @@ def render_lines(lines: list[Line], voices: dict[str, str] | None = None,
     for line in lines:
         phrases = [p.strip() for p in line.text.split("|") if p.strip()]
         line.audio = phrases_with_pauses(phrases, voices[line.speaker], [pause_s])
+        if line.interrupt:
+            other = phrases_with_pauses([line.interrupt["text"]], voices[line.interrupt["speaker"]], [])
+            at = int(float(line.interrupt.get("at", 1.0)) * SAMPLE_RATE)
+            mixed = np.zeros(max(len(line.audio), at + len(other)), np.int32)
+            mixed[:len(line.audio)] += line.audio
+            mixed[at:at + len(other)] += other
+            line.audio = np.clip(mixed, -32768, 32767).astype(np.int16)
 
 
 class SimulatedRoom:

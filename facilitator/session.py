@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Callable, Protocol
 
 import numpy as np
 
@@ -19,6 +19,7 @@ from facilitator.config import Config
 from facilitator.dialogue import Dialogue, Finished, Say, StepStarted
 from facilitator.events import Control, ControlQueue, EventBus
 from facilitator.judging import Judge
+from facilitator.speakers.live import TurnOrder, VoiceEnrollment, WhoSpoke
 from facilitator.speech_out import SpeechError, Voice
 from facilitator.spoken_commands import CommandReader
 from facilitator.transcribe import Transcriber
@@ -28,24 +29,11 @@ SAMPLE_RATE = 16000
 COMMIT_CHUNK_S = 3.0     # transcribed stretches at least this long are kept as they are
 
 
-@dataclass
-class Attribution:
-    speaker: str | None
-    confidence: float | None = None
-    segments: list[tuple[float, float, str | None]] = field(default_factory=list)
+class Attributor(Protocol):
+    """Who spoke a turn (the speaker room, `facilitator.speakers.live`)."""
 
-
-class SpeakerAttributor(Protocol):
-    def attribute(self, audio: np.ndarray, expected: str | None = None,
-                  stereo: np.ndarray | None = None) -> Attribution: ...
-
-
-class TurnOrderAttributor:
-    """Until voices are enrolled: the partner whose turn it is, with no confidence."""
-
-    def attribute(self, audio: np.ndarray, expected: str | None = None,
-                  stereo: np.ndarray | None = None) -> Attribution:
-        return Attribution(expected, None)
+    def decide(self, audio: np.ndarray, stereo: np.ndarray | None,
+               expected: str | None) -> WhoSpoke: ...
 
 
 @dataclass
@@ -68,7 +56,9 @@ class Session:
     def __init__(self, config: Config, source: AudioSource, voice: Voice,
                  transcriber: Transcriber, judge: Judge, dialogue: Dialogue, bus: EventBus,
                  controls: ControlQueue | None = None,
-                 attributor: SpeakerAttributor | None = None):
+                 attributor: Attributor | None = None,
+                 enrollment: VoiceEnrollment | None = None,
+                 on_enrolled: Callable[[VoiceEnrollment], Attributor] | None = None):
         self.config = config
         self.source = source
         self.voice = voice
@@ -77,11 +67,18 @@ class Session:
         self.dialogue = dialogue
         self.bus = bus
         self.controls = controls or ControlQueue()
-        self.attributor = attributor or TurnOrderAttributor()
+        self.attributor: Attributor = attributor or TurnOrder()
+        self.enrollment = enrollment   # learning the voices first; then `on_enrolled` gives the attributor
+        self.on_enrolled = on_enrolled
+        self.speakers = getattr(config, "speakers", None)
+        self._wrong_speaker_turns = 0  # reminders in a row: after two the turn is taken anyway
+        self.intro: list[Say] = []     # said before anything else (e.g. "I remember your voices")
+        self.enroll_only = False       # `facilitator enroll`: stop once the voices are learnt
         self.segmenter = TurnSegmenter(config.turns)
         self.policy = EndOfTurnPolicy(config.turns)
         self.commands = CommandReader()
         self.common_prompts = prompt_files.common()["prompts"]
+        self.speaker_prompts = prompt_files.common()["speakers"]
         self.now = 0.0                 # input time of the latest frame's end
         self.mute_until = 0.0          # microphone ignored until then (the facilitator speaks)
         self.last_activity = 0.0
@@ -101,6 +98,23 @@ class Session:
             if key in fields and self.time_offset:
                 fields[key] = round(fields[key] + self.time_offset, 3)
         self.bus.publish({"type": event_type, "t": round(self.now + self.time_offset, 3), **fields})
+
+    @property
+    def step_name(self) -> str:
+        return self.enrollment.step if self.enrollment is not None else self.dialogue.step.name
+
+    @property
+    def expected_speaker(self) -> str | None:
+        if self.enrollment is not None:
+            return self.enrollment.speaker
+        return self.dialogue.expectation.speaker
+
+    @property
+    def cues(self) -> list[str]:
+        return [] if self.enrollment is not None else self.dialogue.expectation.cues
+
+    def _begin_dialogue(self) -> None:
+        self._do(self.start_actions if self.start_actions is not None else self.dialogue.start())
 
     # -- speaking -----------------------------------------------------------------------
     def say(self, text: str, key: str) -> None:
@@ -132,7 +146,7 @@ class Session:
             self.last_activity = self.mute_until
         self.segmenter.reset()
         self.bus.publish({"type": "_listening", "t": round(self.now, 3), "after": self.mute_until,
-                          "step": self.dialogue.step.name})
+                          "step": self.step_name})
 
     def _do(self, actions) -> None:
         for action in actions:
@@ -147,7 +161,11 @@ class Session:
     # -- the loop -----------------------------------------------------------------------
     def run(self) -> str:
         try:
-            self._do(self.start_actions if self.start_actions is not None else self.dialogue.start())
+            self._do(self.intro)
+            if self.enrollment is not None:
+                self._do(self.enrollment.start())
+            else:
+                self._begin_dialogue()
             self.bus.publish({"type": "_ready", "t": self.now})
             for frame in self.source.frames():
                 self._controls()
@@ -183,6 +201,7 @@ class Session:
         if event == "start":
             self.open = OpenTurn(committed_until=turn.start)
         if turn is not None and self.open is not None:
+            self.last_activity = self.now   # (finishing the turn below may speak: that moves it on)
             if turn.speech_end != self.open.last_speech_end:
                 self.open.last_speech_end = turn.speech_end
                 self.open.last_voice_arrival = frame.arrived
@@ -194,16 +213,19 @@ class Session:
                     reason = reason or (None if event.silence_s < self.config.turns.complete_end_s else "silence")
                 else:
                     reason = self.policy.decide(self.open.text, event.silence_s,
-                                                self.dialogue.expectation.cues)
+                                                self.cues)
                     if not reason and event.first and self.commands.read(self.open.text):
                         reason = "command"
                 if reason:
                     self._finish_turn(reason)
             elif turn.speech_end - turn.speech_start > self.config.turns.max_turn_s:
                 self._finish_turn("max_length")
-            self.last_activity = self.now
         elif (not self.paused and self.now - self.last_activity > self.config.turns.silence_reprompt_s
               and not self.dialogue.finished):
+            if self.enrollment is not None:
+                self.last_activity = self.now
+                self._enrollment_step(*self.enrollment.on_silence())
+                return
             speaker = self.dialogue.expectation.speaker
             name = self.dialogue.names.get(speaker, "") if speaker else ""
             self.last_activity = self.now
@@ -227,9 +249,8 @@ class Session:
             state.committed_text = state.text
             state.pending_text = ""
             state.committed_until = cut
-        speaker = self.dialogue.expectation.speaker
         self.bus.publish({"type": "_partial", "t": round(self.now, 3), "text": state.text,
-                          "speaker": speaker})
+                          "speaker": self.expected_speaker})
 
     def _finish_turn(self, reason: str) -> None:
         self._handling_turn = True
@@ -252,26 +273,99 @@ class Session:
             self.bus.publish({"type": "_dropped", "t": round(self.now, 3), "reason": "noise",
                               "start": turn.speech_start, "end": turn.speech_end})
             return
-        expectation = self.dialogue.expectation
-        attribution = self.attributor.attribute(turn.audio(), expectation.speaker, turn.stereo())
-        self.turn_count += 1
-        self.publish("turn", speaker=attribution.speaker, confidence=attribution.confidence,
-                     role=expectation.role, step=expectation.step, text=text,
-                     start=round(turn.speech_start, 3), end=round(turn.speech_end, 3),
-                     end_reason=reason)
+        audio, stereo = turn.audio(), turn.stereo()
+        timing = {"reason": reason, "last_voice": state.last_voice_arrival,
+                  "transcript": transcript_ready}
+        if self.enrollment is not None:
+            if self._command(text, timing):
+                return
+            self._enrollment_step(*self.enrollment.on_turn(audio, stereo), text=text)
+            return
+        who = self.attributor.decide(audio, stereo, self.dialogue.expectation.speaker)
+        if who.handover is None:
+            self._dialogue_turn(text, who, turn.start, audio, stereo,
+                                (turn.speech_start, turn.speech_end), reason, timing)
+            return
+        # one partner handed straight over to the other: two turns, each heard on its own
+        cut = int(who.handover * SAMPLE_RATE)
+        bounds = [(turn.speech_start, turn.start + who.handover),
+                  (turn.start + who.handover, turn.speech_end)]
+        for index, (lo, hi) in enumerate(((0, cut), (cut, len(audio)))):
+            part = audio[lo:hi]
+            part_stereo = stereo[lo:hi] if stereo is not None else None
+            part_text = self.transcriber.transcribe(part).text
+            if not part_text:
+                continue
+            expected = self.dialogue.expectation.speaker
+            part_who = self.attributor.decide(part, part_stereo, expected)
+            part_who.handover = None
+            self._dialogue_turn(part_text, part_who, turn.start + lo / SAMPLE_RATE, part,
+                                part_stereo, bounds[index], "handover" if index == 0 else reason,
+                                timing)
+
+    def _command(self, text: str, timing: dict) -> bool:
         command = self.commands.read(text)
-        if command:
-            self.bus.publish({"type": "_timing", "turn": self.turn_count, "reason": reason,
-                              "last_voice": state.last_voice_arrival,
-                              "transcript": transcript_ready, "command": command})
-            self.controls.put(Control(command, source="voice"))
-            self._controls()
+        if not command:
+            return False
+        self.bus.publish({"type": "_timing", "turn": self.turn_count, **timing, "command": command})
+        self.controls.put(Control(command, source="voice"))
+        self._controls()
+        return True
+
+    def _enrollment_step(self, actions, event: dict, text: str | None = None) -> None:
+        if text is not None:
+            event["text"] = text
+        self.publish(event.pop("type"), **event)
+        self._do(actions)
+        enrollment = self.enrollment
+        if enrollment is not None and enrollment.finished:
+            self.enrollment = None
+            if self.on_enrolled is not None:
+                self.attributor = self.on_enrolled(enrollment)
+            self.publish("speakers", method=getattr(self.attributor, "method", "voice"),
+                         enrolled=sorted(enrollment.profiles), failed=enrollment.failed)
+            if self.enroll_only:
+                self.end_reason = "enrolled"
+            else:
+                self._begin_dialogue()
+
+    def _dialogue_turn(self, text: str, who: WhoSpoke, audio_start: float, audio: np.ndarray,
+                       stereo: np.ndarray | None, span: tuple[float, float], reason: str,
+                       timing: dict) -> None:
+        expectation = self.dialogue.expectation
+        options = self.speakers
+        talk_over = [i for i in who.interruptions if i.kind != "wrong_speaker"]
+        self.turn_count += 1
+        self.publish("turn", **who.record_fields(), role=expectation.role, step=expectation.step,
+                     text=text, start=round(span[0], 3), end=round(span[1], 3), end_reason=reason)
+        if self._command(text, timing):
             return
         if self.paused:
             return
-        actions = []
-        judgement = self.dialogue.judgement_for(text)
+        names = self.dialogue.names
+        out_of_turn = (who.confidence is not None and expectation.speaker is not None
+                       and who.speaker is not None and who.speaker != expectation.speaker
+                       and who.confidence >= getattr(options, "wrong_speaker_confidence", 0.8))
+        if out_of_turn and self._wrong_speaker_turns < 2:
+            self._wrong_speaker_turns += 1
+            self.publish("interruption", speaker=who.speaker, start=round(span[0], 3),
+                         end=round(span[1], 3), kind="wrong_speaker", step=expectation.step)
+            self.say(prompt_files.fill(self.speaker_prompts["wrong_speaker"],
+                                       speaker=names[who.speaker],
+                                       owner=names[expectation.speaker]), "wrong_speaker")
+            return
+        self._wrong_speaker_turns = 0
+        for interruption in talk_over:
+            self.publish("interruption", speaker=interruption.speaker,
+                         start=round(audio_start + interruption.start, 3),
+                         end=round(audio_start + interruption.end, 3), kind=interruption.kind,
+                         step=expectation.step)
+        if talk_over and who.speaker:
+            self.say(prompt_files.fill(self.speaker_prompts["interruption"],
+                                       speaker=names[talk_over[0].speaker],
+                                       owner=names[who.speaker]), "interruption")
         verdict = None
+        judgement = self.dialogue.judgement_for(text)
         if judgement:
             kind, context = judgement
             verdict = self.judge.judge(kind, context, text)
@@ -280,9 +374,8 @@ class Session:
                          passed=verdict.passed, step=expectation.step,
                          round=self.dialogue.round, attempt=self.dialogue.tries + 1)
         actions = self.dialogue.on_turn(text, verdict)
-        self.bus.publish({"type": "_timing", "turn": self.turn_count, "reason": reason,
-                          "last_voice": state.last_voice_arrival, "transcript": transcript_ready,
-                          "decided": time.monotonic()})
+        self.bus.publish({"type": "_timing", "turn": self.turn_count, **timing,
+                          "decided": time.monotonic(), "speaker_ms": round(who.elapsed_ms, 1)})
         self._do(actions)
 
     # -- controls: voice commands and the coach's clicks ---------------------------------

@@ -26,8 +26,15 @@ def similarity(a, b):
     return difflib.SequenceMatcher(None, words(a), words(b)).ratio()
 
 
+def turn_order_config():
+    """For tests about other rooms: no voice enrollment, turns go by whose turn it is."""
+    config = Config()
+    config.speakers.method = "turn_order"
+    return config
+
+
 def run_room(tmp_path, room, transcriber, names=None, config=None):
-    config = config or Config()
+    config = config or turn_order_config()
     options = RunOptions(realtime=False, speak_aloud=False, record_path=tmp_path / "record.jsonl",
                          input_name="test", display=False, names=names or {"A": "Alex", "B": "Sam"})
     session, writer = build_session(config, room, options, transcriber=transcriber)
@@ -43,8 +50,14 @@ def demo_run(tmp_path_factory, transcriber):
     names, lines = load_demo_lines()
     render_lines(lines)
     room = SimulatedRoom(lines, echo=True)   # the room's microphone hears the facilitator too
-    reason, events = run_room(tmp_path_factory.mktemp("demo"), room, transcriber, names)
+    reason, events = run_room(tmp_path_factory.mktemp("demo"), room, transcriber, names, Config())
     return reason, events, lines, room
+
+
+def dialogue_lines(lines, room):
+    """(line, (speaker, start, end) as played) for the lines that are dialogue turns."""
+    return [(line, played) for line, played in zip(lines, room.spoken)
+            if not (line.step or "").startswith("enroll_")]
 
 
 def test_demo_session_completes_with_steps_in_order(demo_run):
@@ -65,14 +78,47 @@ def test_demo_session_completes_with_steps_in_order(demo_run):
 def test_transcripts_are_close_to_what_was_said(demo_run):
     _, events, lines, room = demo_run
     turns = [e for e in events if e["type"] == "turn"]
-    assert len(turns) == len(lines)
-    scores = [similarity(turn["text"], line.text.replace("|", " ")) for turn, line in zip(turns, lines)]
+    played = dialogue_lines(lines, room)
+    assert len(turns) == len(played)
+    scores = [similarity(turn["text"], line.text.replace("|", " ")) for turn, (line, _) in zip(turns, played)]
     assert np.mean(scores) > 0.85, list(zip(scores, [t["text"] for t in turns]))
     assert min(scores) > 0.5
     # times are on the input's timeline: each turn sits where the room played its line
-    for turn, (speaker, start, end) in zip(turns, room.spoken):
+    for turn, (_, (speaker, start, end)) in zip(turns, played):
         assert turn["speaker"] == speaker
         assert abs(turn["start"] - start) < 0.5 and abs(turn["end"] - end) < 0.5
+
+
+def test_voices_are_learnt_hands_free_and_every_turn_is_attributed_by_voice(demo_run):
+    _, events, lines, _ = demo_run
+    enrollments = [e for e in events if e["type"] == "enrollment"]
+    assert [(e["speaker"], e["ok"]) for e in enrollments] == [("A", True), ("B", True)]
+    assert all(e["voiced_s"] >= 6 for e in enrollments)
+    asks = [e["text"] for e in events if e["type"] == "prompt" and e["key"].startswith("enroll_ask")]
+    assert "Alex" in asks[0] and "Sam" in asks[1]
+    speakers = next(e for e in events if e["type"] == "speakers")
+    assert speakers["method"] == "voice" and speakers["enrolled"] == ["A", "B"]
+    # the enrollment comes before the dialogue, and its speech is not a dialogue turn
+    first_step = next(i for i, e in enumerate(events) if e["type"] == "step")
+    assert events.index(speakers) < first_step
+    turns = [e for e in events if e["type"] == "turn"]
+    assert all(t["speaker_method"] == "voice" and t["confidence"] > 0.5 for t in turns)
+
+
+def test_the_wrong_partner_answering_gets_a_gentle_reminder(demo_run):
+    _, events, _, _ = demo_run
+    wrong = [e for e in events if e["type"] == "interruption"]
+    assert [(e["kind"], e["speaker"], e["step"]) for e in wrong] == [("wrong_speaker", "B", "mirror")]
+    at = events.index(wrong[0])
+    turn = events[at - 1]
+    assert turn["type"] == "turn" and turn["speaker"] == "B" and turn["role"] == "receiver"
+    assert (wrong[0]["start"], wrong[0]["end"]) == (turn["start"], turn["end"])
+    reminder = next(e for e in events[at:] if e["type"] == "prompt")
+    assert reminder["key"] == "wrong_speaker" and reminder["text"].startswith("Sam, it is Alex's turn")
+    # the dialogue waited: no verdict on Sam's words, and Alex's mirror came next
+    after = [e for e in events[at:] if e["type"] in ("turn", "verdict")][:2]
+    assert after[0]["type"] == "turn" and after[0]["speaker"] == "A" and after[0]["step"] == "mirror"
+    assert after[1]["type"] == "verdict" and after[1]["kind"] == "mirror"
 
 
 def test_the_partial_mirror_is_caught_and_retried(demo_run):
@@ -123,31 +169,176 @@ def test_spoken_commands_repeat_pause_resume_stop(tmp_path, transcriber):
     assert events[-1]["type"] == "end" and events[-1]["reason"] == "stopped"
 
 
-def test_run_from_a_wav_file_keeps_the_files_timeline(tmp_path, say):
-    from facilitator.cli import main
+ENROLL_A = ("My day was busy. I went for a run in the morning, then I worked on the garden "
+            "and cooked a big pot of soup for the week.")
+ENROLL_B = ("My day was good but long. I had meetings all morning, I walked the dog at lunch, "
+            "and in the afternoon I finished the report.")
+
+
+def write_wav(path, audio):
     import wave
+
+    audio = np.asarray(audio, np.int16)
+    with wave.open(str(path), "wb") as wav:
+        wav.setnchannels(1 if audio.ndim == 1 else audio.shape[1])
+        wav.setsampwidth(2), wav.setframerate(16000)
+        wav.writeframes(audio.tobytes())
+    return path
+
+
+def test_run_from_a_wav_file_with_recorded_enrollments(tmp_path, say):
+    """`facilitator run --input X.wav --enroll A=a.wav --enroll B=b.wav`: voices from the
+    recordings (any rate), turns attributed from the voice on the file's own timeline."""
+    from facilitator.audio_in import resample
+    from facilitator.cli import main
 
     a = say("Sam, I would like to have a dialogue. Is now a good time?", "en-us")
     b = say("Yes, I'm ready now.", "en-us+f3")
     audio = np.zeros(16000 * 45, np.int16)
     audio[16000 * 20:16000 * 20 + len(a)] = a
     audio[16000 * 34:16000 * 34 + len(b)] = b
-    path = tmp_path / "session.wav"
-    with wave.open(str(path), "wb") as wav:
-        wav.setnchannels(1), wav.setsampwidth(2), wav.setframerate(16000)
-        wav.writeframes(audio.tobytes())
+    path = write_wav(tmp_path / "session.wav", audio)
+    enroll_a = write_wav(tmp_path / "a.wav", say(ENROLL_A, "en-us"))
+    # B's enrollment recorded at 44.1 kHz: any rate is taken
+    enroll_b = tmp_path / "b.wav"
+    import wave
+    with wave.open(str(enroll_b), "wb") as wav:
+        wav.setnchannels(1), wav.setsampwidth(2), wav.setframerate(44100)
+        wav.writeframes(np.asarray(resample(say(ENROLL_B, "en-us+f3"), 16000, 44100),
+                                   np.int16).tobytes())
     record = tmp_path / "r.jsonl"
     code = main(["run", "--input", str(path), "--fast", "--record", str(record),
-                 "--name", "A=Alex", "--name", "B=Sam"])
+                 "--name", "A=Alex", "--name", "B=Sam",
+                 "--enroll", f"A={enroll_a}", "--enroll", f"B={enroll_b}"])
     assert code == 0
     events = [json.loads(line) for line in record.read_text().splitlines()]
+    assert not [e for e in events if e["type"] == "enrollment"]   # nothing asked: recordings given
     turns = [e for e in events if e["type"] == "turn"]
     assert [t["speaker"] for t in turns] == ["A", "B"]
+    assert all(t["speaker_method"] == "voice" and t["confidence"] > 0.6 for t in turns)
     assert abs(turns[0]["start"] - 20.0) < 0.4 and abs(turns[0]["end"] - (20 + len(a) / 16000)) < 0.4
     assert abs(turns[1]["start"] - 34.0) < 0.4
     assert similarity(turns[0]["text"], "Sam, I would like to have a dialogue. Is now a good time?") > 0.8
     assert [e["name"] for e in events if e["type"] == "step"] == ["appointment", "availability", "send"]
     assert events[-1]["type"] == "end"
+
+
+def test_unusable_enrollment_recordings_are_named(tmp_path, say, capsys):
+    from facilitator.cli import main
+
+    short = write_wav(tmp_path / "short.wav", say("Hello there.", "en-us"))
+    good = write_wav(tmp_path / "b.wav", say(ENROLL_B, "en-us+f3"))
+    session = write_wav(tmp_path / "s.wav", np.zeros(16000, np.int16))
+    code = main(["run", "--input", str(session), "--fast", "--record", str(tmp_path / "r.jsonl"),
+                 "--enroll", f"A={short}", "--enroll", f"B={good}"])
+    err = capsys.readouterr().err
+    assert code == 2 and "too little clean speech" in err and "8-10 s" in err
+    code = main(["run", "--input", str(session), "--fast", "--enroll", f"A={good}"])
+    assert code == 2 and "both partners" in capsys.readouterr().err
+    assert not (tmp_path / "r.jsonl").exists()
+
+
+def test_enrollment_asks_again_when_too_short_or_silent(tmp_path, transcriber):
+    config = Config()
+    config.turns.silence_reprompt_s = 6.0
+    lines = [Line("A", "Hello, I am Alex.", "enroll_A"),
+             Line("A", ENROLL_A, "enroll_A"),
+             Line("B", ENROLL_B, "enroll_B"),
+             Line("A", "Sam, I would like to have a dialogue. Is now a good time?", "appointment")]
+    render_lines(lines)
+    room = SimulatedRoom(lines, give_up_s=40.0)
+    original = room.listen
+
+    def quiet_once(event, state={"skipped": False}):
+        # Sam does not answer the first time they are asked
+        if event.get("type") == "_listening" and event.get("step") == "enroll_B" and not state["skipped"]:
+            state["skipped"] = True
+            return
+        original(event)
+
+    room.listen = quiet_once
+    reason, events = run_room(tmp_path, room, transcriber, config=config)
+    tries = [(e["speaker"], e["attempt"], e["ok"], e["problem"]) for e in events if e["type"] == "enrollment"]
+    assert tries == [("A", 1, False, "too short"), ("A", 2, True, None),
+                     ("B", 1, False, "silent"), ("B", 2, True, None)]
+    keys = [e["key"] for e in events if e["type"] == "prompt"]
+    assert keys[:5] == ["enroll_ask_first", "enroll_again_too_short", "enroll_ask",
+                        "enroll_again_silent", "enroll_done"]
+    turns = [e for e in events if e["type"] == "turn"]
+    assert [(t["speaker"], t["step"]) for t in turns] == [("A", "appointment")]
+
+
+def test_talking_over_a_turn_is_noticed_and_handed_back(tmp_path, transcriber):
+    """Sam talks over Alex's message for about 1.5 s: an interruption event and a reminder;
+    a short "mm-hm" elsewhere is a backchannel and passes."""
+    lines = [Line("A", ENROLL_A, "enroll_A"), Line("B", ENROLL_B, "enroll_B"),
+             Line("A", "Sam, I would like to have a dialogue. Is now a good time?", "appointment"),
+             Line("B", "Yes, I'm ready now.", "availability"),
+             Line("A", "I felt hurt on Sunday when the plans changed without a word. | "
+                       "I like to know ahead of time, because then I can plan my day.", "send",
+                  interrupt={"speaker": "B", "text": "But I did tell you about that on Saturday.",
+                             "at": 4.0})]
+    render_lines(lines)
+    reason, events = run_room(tmp_path, SimulatedRoom(lines), transcriber, config=Config())
+    turns = [e for e in events if e["type"] == "turn"]
+    assert [(t["speaker"], t["step"]) for t in turns] == [("A", "appointment"), ("B", "availability"),
+                                                          ("A", "send")]
+    found = [e for e in events if e["type"] == "interruption"]
+    assert [(e["speaker"], e["kind"]) for e in found] == [("B", "talk_over")]
+    send = turns[-1]
+    assert send["start"] < found[0]["start"] < found[0]["end"] <= send["end"] + 0.1
+    assert found[0]["end"] - found[0]["start"] >= 1.0
+    reminder = next(e for e in events[events.index(found[0]):] if e["type"] == "prompt")
+    assert reminder["key"] == "interruption" and reminder["text"].startswith("Sam, please let Alex finish")
+
+
+def test_one_voice_straight_after_the_other_is_split(tmp_path, transcriber, say):
+    """Alex asks and Sam answers with no pause between: two turns, each with its own words."""
+    ask = say("Sam, I would like to have a dialogue. Is now a good time for you to talk?", "en-us")
+    answer = say("Yes, now is a good time for me, I am ready to listen.", "en-us+f3")
+    lines = [Line("A", ENROLL_A, "enroll_A"), Line("B", ENROLL_B, "enroll_B"),
+             Line("A", "", "appointment")]
+    render_lines(lines[:2])
+    lines[2].audio = np.concatenate([ask, answer])
+    reason, events = run_room(tmp_path, SimulatedRoom(lines), transcriber, config=Config())
+    turns = [e for e in events if e["type"] == "turn"]
+    assert [(t["speaker"], t["step"]) for t in turns[:2]] == [("A", "appointment"), ("B", "availability")]
+    assert similarity(turns[0]["text"], "Sam, I would like to have a dialogue. Is now a good time for you to talk?") > 0.7
+    assert similarity(turns[1]["text"], "Yes, now is a good time for me, I am ready to listen.") > 0.7
+    assert abs(turns[0]["end"] - turns[1]["start"]) < 0.05
+    boundary = turns[0]["start"] + len(ask) / 16000
+    assert abs(turns[1]["start"] - boundary) < 0.5
+    assert not [e for e in events if e["type"] == "interruption"]
+
+
+def test_two_microphones_attribute_by_channel_level(tmp_path, say):
+    """Stereo input, one partner per microphone, with crosstalk and a 10 dB gain mismatch."""
+    from facilitator.cli import main
+
+    def stereo(mono, own, crosstalk_db=-6.0, gains=(0.0, -10.0)):
+        x = mono.astype(np.float32)
+        left = x if own == 0 else x * 10 ** (crosstalk_db / 20)
+        right = x if own == 1 else x * 10 ** (crosstalk_db / 20)
+        out = np.stack([left * 10 ** (gains[0] / 20), right * 10 ** (gains[1] / 20)], axis=1)
+        return np.clip(out, -32768, 32767).astype(np.int16)
+
+    a = say("Sam, I would like to have a dialogue. Is now a good time?", "en-us")
+    b = say("Yes, I'm ready now.", "en-us+f2")
+    audio = np.zeros((16000 * 45, 2), np.int16)
+    audio[16000 * 20:16000 * 20 + len(a)] = stereo(a, 0)   # after the welcome prompt
+    audio[16000 * 34:16000 * 34 + len(b)] = stereo(b, 1)
+    session = write_wav(tmp_path / "two.wav", audio)
+    enroll_a = write_wav(tmp_path / "a.wav", stereo(say(ENROLL_A, "en-us"), 0))
+    enroll_b = write_wav(tmp_path / "b.wav", stereo(say(ENROLL_B, "en-us+f2"), 1))
+    config = tmp_path / "config.toml"
+    config.write_text("[audio]\nchannels = 2\n")
+    record = tmp_path / "r.jsonl"
+    code = main(["--config", str(config), "run", "--input", str(session), "--fast",
+                 "--record", str(record), "--enroll", f"A={enroll_a}", "--enroll", f"B={enroll_b}"])
+    assert code == 0
+    turns = [json.loads(line) for line in record.read_text().splitlines()]
+    turns = [e for e in turns if e["type"] == "turn"]
+    assert [(t["speaker"], t["speaker_method"]) for t in turns] == [("A", "channels"), ("B", "channels")]
 
 
 class LosingSource:

@@ -4,6 +4,8 @@ Two null sinks stand in for the room: the partners' synthetic speech is played i
 sink "partners", whose monitor is the program's microphone (the default source); the
 program speaks its prompts into the sink "facilitator" (the default sink), whose monitor
 this test listens to, so each partner answers, like a person, once the prompt is over.
+First each partner is asked by name for a few sentences (hands-free voice enrollment);
+then the dialogue's turns are attributed from the voice.
 `facilitator run --device pulse` runs as a subprocess through PortAudio -> ALSA -> the
 pulse plugin -> the private server, and is stopped with SIGINT like a person pressing
 Ctrl-C. Nothing is written outside a temporary directory, and only the server this test
@@ -33,6 +35,10 @@ ROOT = Path(__file__).resolve().parent.parent
 RATE = 16000
 LINE_A = "Sam, I would like to have a dialogue. Is now a good time?"
 LINE_B = "Yes, I'm ready now."
+ENROLL_A = ("My day was busy. I went for a run in the morning, then I worked on the garden "
+            "and cooked a big pot of soup for the week.")
+ENROLL_B = ("My day was good but long. I had meetings all morning, I walked the dog at lunch, "
+            "and in the afternoon I finished the report.")
 
 
 # -- the private server --------------------------------------------------------------------
@@ -223,6 +229,9 @@ def test_microphone_session_through_pulseaudio(pulse):
     line_a, line_b = base / "a.wav", base / "b.wav"
     _write_wav(line_a, speak_to_array(LINE_A, PARTNER_VOICES["A"]))
     _write_wav(line_b, speak_to_array(LINE_B, PARTNER_VOICES["B"]))
+    enroll_a, enroll_b = base / "enroll_a.wav", base / "enroll_b.wav"
+    _write_wav(enroll_a, speak_to_array(ENROLL_A, PARTNER_VOICES["A"]))
+    _write_wav(enroll_b, speak_to_array(ENROLL_B, PARTNER_VOICES["B"]))
 
     record = base / "session.jsonl"
     listener = PromptListener(env)
@@ -239,10 +248,24 @@ def test_microphone_session_through_pulseaudio(pulse):
         return (base / "program.log").read_text(errors="replace")[-2000:]
 
     try:
-        # The welcome prompt: recorded, played into the facilitator's sink, then over.
+        # Hands-free enrollment: each partner is asked by name, answers into the microphone.
         events = _wait_for(record, lambda ev: len(_prompts(ev)) >= 1, 30, program)
-        assert _prompts(events), f"no welcome prompt in the record.\n{log()}"
-        assert listener.wait_prompt_over(0), f"the welcome prompt was never heard.\n{log()}"
+        assert _prompts(events), f"no first prompt in the record.\n{log()}"
+        assert "Alex" in _prompts(events)[0]["text"]
+        assert listener.wait_prompt_over(0), f"the first prompt was never heard.\n{log()}"
+        for label, wav in (("A", enroll_a), ("B", enroll_b)):
+            heard = listener.loud_frames
+            _play(wav, env)
+            events = _wait_for(record, lambda ev: any(
+                e.get("type") == "enrollment" and e["speaker"] == label for e in ev), 20, program)
+            tried = [e for e in events if e.get("type") == "enrollment" and e["speaker"] == label]
+            assert tried and tried[0]["ok"], f"{label}'s enrollment: {tried}\n{log()}"
+            if label == "A":
+                assert listener.wait_prompt_over(heard), f"Sam was never asked.\n{log()}"
+        # "I know your voices now" and the welcome: recorded, played into the sink, then over.
+        events = _wait_for(record, lambda ev: any(e.get("type") == "step" for e in ev), 20, program)
+        assert any(e.get("type") == "speakers" and e["enrolled"] == ["A", "B"] for e in events), log()
+        assert listener.wait_prompt_over(heard, quiet_s=1.2), f"the welcome was never heard.\n{log()}"
 
         # A asks for the appointment; the turn ends on its cue and the next prompt follows.
         heard = listener.loud_frames
@@ -252,6 +275,7 @@ def test_microphone_session_through_pulseaudio(pulse):
         assert turns, f"A's turn never reached the record.\n{log()}"
         assert {"dialogue", "good", "time"} <= _words(turns[0]["text"]), turns[0]
         assert turns[0]["step"] == "appointment"
+        assert (turns[0]["speaker"], turns[0]["speaker_method"]) == ("A", "voice"), turns[0]
         listener.wait_prompt_over(heard, timeout=15)
 
         # B answers.
@@ -261,6 +285,7 @@ def test_microphone_session_through_pulseaudio(pulse):
         assert len(turns) >= 2, f"B's turn never reached the record: {turns}\n{log()}"
         assert _words(turns[1]["text"]) & {"yes", "ready", "now"}, turns[1]
         assert turns[1]["step"] == "availability"
+        assert (turns[1]["speaker"], turns[1]["speaker_method"]) == ("B", "voice"), turns[1]
         assert all(t["start"] < t["end"] for t in turns)
 
         # Ctrl-C: the session ends cleanly and says so in the record.
