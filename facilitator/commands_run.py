@@ -68,8 +68,9 @@ def _names(values: list[str]) -> dict[str, str]:
 
 
 def _load_config(args):
+    config = getattr(args, "loaded_config", None)
     try:
-        config = config_module.load(args.config)
+        config = config or config_module.load(args.config)
     except config_module.ConfigError as error:
         print(f"Configuration problem: {error}", file=sys.stderr)
         raise SystemExit(2)

@@ -412,3 +412,35 @@ def test_no_microphone_offers_the_demo(capsys):
         pytest.skip("this machine has a microphone")
     assert main(["run"]) == 2
     assert "facilitator demo" in capsys.readouterr().err
+
+
+def test_enroll_command_hands_free_from_a_recording_then_a_session_reuses_the_voices(tmp_path, say):
+    """`facilitator enroll --input conv.wav --save DIR`: the enrollment conversation alone;
+    with save_profiles on, the next session greets the couple and skips the enrollment."""
+    from facilitator.cli import main
+
+    conversation = np.zeros(16000 * 60, np.int16)
+    a, b = say(ENROLL_A, "en-us"), say(ENROLL_B, "en-us+f3")
+    conversation[16000 * 12:16000 * 12 + len(a)] = a       # after "Alex, please tell me ..."
+    conversation[16000 * 36:16000 * 36 + len(b)] = b       # after "Now Sam, please ..."
+    voices = tmp_path / "voices"
+    code = main(["enroll", "--input", str(write_wav(tmp_path / "conv.wav", conversation)),
+                 "--fast", "--silent", "--save", str(voices), "--name-a", "Alex", "--name-b", "Sam"])
+    assert code == 0
+    assert sorted(p.name for p in voices.glob("*.json")) == ["A.json", "B.json"]
+    assert json.loads((voices / "A.json").read_text())["name"] == "Alex"
+
+    config = tmp_path / "config.toml"
+    config.write_text(f'[speakers]\nsave_profiles = true\nprofiles_dir = "{voices}"\n')
+    ask = say("Sam, I would like to have a dialogue. Is now a good time?", "en-us")
+    session = np.zeros(16000 * 40, np.int16)
+    session[16000 * 22:16000 * 22 + len(ask)] = ask
+    record = tmp_path / "r.jsonl"
+    code = main(["--config", str(config), "run", "--input", str(write_wav(tmp_path / "s.wav", session)),
+                 "--fast", "--silent", "--record", str(record), "--name", "A=Alex", "--name", "B=Sam"])
+    assert code == 0
+    events = [json.loads(line) for line in record.read_text().splitlines()]
+    assert not [e for e in events if e["type"] == "enrollment"]
+    assert [e["key"] for e in events if e["type"] == "prompt"][0] == "enroll_welcome_back"
+    turns = [e for e in events if e["type"] == "turn"]
+    assert [(t["speaker"], t["speaker_method"]) for t in turns] == [("A", "voice")]

@@ -44,6 +44,7 @@ def test_sigkill_then_resume_loses_no_turn(tmp_path):
     assert len(turns_before) >= 4 and before[-1]["type"] != "end"
     last_step = [e for e in before if e["type"] == "step"][-1]
     prefix = record.read_bytes()
+    assert (record.with_suffix(".voices") / "A.npz").exists()   # the voices, kept for resume
 
     silence = tmp_path / "quiet.wav"
     with wave.open(str(silence), "wb") as handle:
@@ -61,3 +62,5 @@ def test_sigkill_then_resume_loses_no_turn(tmp_path):
     assert (restored["name"], restored["round"], restored["sender"]) == (
         last_step["name"], last_step["round"], last_step["sender"])
     assert after[resumed_at]["t"] >= before[-1]["t"] and after[-1]["type"] == "end"
+    # the partners' voices came back with the session: nobody is asked to enroll again
+    assert not [e for e in after[resumed_at:] if e["type"] == "enrollment"]

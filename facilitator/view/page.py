@@ -222,7 +222,15 @@ function onEnd(e) {
 const HANDLERS = {
   session: onSession, step: onStep, turn: onTurn, verdict: onVerdict, override: onOverride, control: onControl, end: onEnd,
   prompt: (e) => { $("prompt").textContent = e.text || ""; },
-  interruption: (e) => { const li = el("li", "note", nameOf(e.speaker) + " interrupted"); li.dataset.type = "interruption"; addToTranscript(li); },
+  interruption: (e) => {
+    const what = e.kind === "wrong_speaker" ? " answered out of turn" : " talked over the turn";
+    const li = el("li", "note", nameOf(e.speaker) + what); li.dataset.type = "interruption"; addToTranscript(li);
+  },
+  enrollment: (e) => {
+    const text = e.ok ? "Learnt " + nameOf(e.speaker) + "'s voice (" + e.voiced_s + " s of speech)"
+                      : "Asked " + nameOf(e.speaker) + " again: " + (e.reason || e.problem);
+    const li = el("li", "note", text); li.dataset.type = "enrollment"; addToTranscript(li);
+  },
   error: (e) => { const li = el("li", "note", "Problem: " + (e.message || "")); li.dataset.type = "error"; addToTranscript(li); },
 };
 function handle(event) {
