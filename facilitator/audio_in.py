@@ -235,6 +235,36 @@ class MicrophoneSource:
             pass
 
 
+class PairedMicrophones:
+    """Two microphones on two devices, one per partner, read as one stereo input
+    (channel 0 from the first, channel 1 from the second), frame by frame."""
+
+    def __init__(self, first: "MicrophoneSource", second: "MicrophoneSource"):
+        self.first, self.second = first, second
+        self.sample_rate = first.sample_rate
+        self.frame_samples = first.frame_samples
+        self.channels = 2
+        self.name = f"{first.name} + {second.name}"
+
+    @property
+    def captured_s(self) -> float:
+        return min(self.first.captured_s, self.second.captured_s)
+
+    def wait_ready(self) -> None:
+        self.first.wait_ready()
+        self.second.wait_ready()
+
+    def frames(self) -> Iterator[Frame]:
+        for one, two in zip(self.first.frames(), self.second.frames()):
+            block = np.stack([one.samples, two.samples], axis=1)
+            mono, stereo = split_channels(block)
+            yield Frame(mono, one.t, stereo, max(one.arrived, two.arrived))
+
+    def close(self) -> None:
+        self.first.close()
+        self.second.close()
+
+
 def _devices():
     import sounddevice as sd
 

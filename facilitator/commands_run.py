@@ -8,7 +8,7 @@ from pathlib import Path
 
 from facilitator import config as config_module
 from facilitator.audio_in import (AudioInputError, FileSource, MicrophoneSource,
-                                  describe_devices, has_input_device)
+                                  PairedMicrophones, describe_devices, has_input_device)
 from facilitator.dialogue import ScriptError
 from facilitator.prompts import PromptsError
 from facilitator.transcribe import ModelError
@@ -29,11 +29,13 @@ def register(subparsers) -> None:
     start = subparsers.add_parser("start", help="live session with the microphone, or the demo when there is none")
     _common(start)
     start.add_argument("--device", help="input device name or index")
+    start.add_argument("--second-device", help="two microphones: the second partner's device")
     start.set_defaults(handler=cmd_start)
 
     run = subparsers.add_parser("run", help="a live session (microphone, or --input FILE.wav)")
     _common(run)
     run.add_argument("--device", help="input device name or index (see `facilitator devices`)")
+    run.add_argument("--second-device", help="two microphones: the second partner's device")
     run.add_argument("--input", type=Path, help="a recording to use instead of the microphone")
     run.add_argument("--enroll", action="append", default=[], metavar="A=FILE",
                      help="a partner's recorded enrollment (8-10 s of speech, WAV of any rate): "
@@ -76,6 +78,10 @@ def _load_config(args):
         raise SystemExit(2)
     if getattr(args, "device", None) is not None:
         config.audio.device = args.device
+    if getattr(args, "second_device", None) is not None:
+        config.audio.second_device = args.second_device
+    if config.audio.second_device is not None:
+        config.audio.channels = 2
     return config
 
 
@@ -127,15 +133,29 @@ def cmd_run(args, resume_events=None) -> int:
               "built-in demo: `facilitator demo`.", file=sys.stderr)
         return 2
     try:
-        source = MicrophoneSource(config.audio.device, config.turns.frame_ms,
-                                  channels=config.audio.channels,
-                                  ready_timeout_s=config.audio.ready_timeout_s,
-                                  lost_device_s=config.audio.lost_device_s)
+        source = open_microphones(config)
         source.wait_ready()
     except AudioInputError as error:
         print(f"Microphone problem: {error}", file=sys.stderr)
         return 2
     return _go(args, config, source, source.name, realtime=True, resume_events=resume_events)
+
+
+def open_microphones(config):
+    """The microphone, or two (one per partner) when [audio] second_device is set."""
+    def microphone(device, channels):
+        return MicrophoneSource(device, config.turns.frame_ms, channels=channels,
+                                ready_timeout_s=config.audio.ready_timeout_s,
+                                lost_device_s=config.audio.lost_device_s)
+
+    if config.audio.second_device is None:
+        return microphone(config.audio.device, config.audio.channels)
+    first = microphone(config.audio.device, 1)
+    try:
+        return PairedMicrophones(first, microphone(config.audio.second_device, 1))
+    except AudioInputError:
+        first.close()
+        raise
 
 
 def cmd_demo(args) -> int:

@@ -25,6 +25,7 @@ class AudioConfig:
     output_device: str | int | None = None
     sample_rate: int = 16000             # rate the pipeline works at; devices are resampled to it
     channels: int = 1                    # 2 = one partner per channel (two-microphone mode)
+    second_device: str | int | None = None  # two microphones on two devices: the second one
     ready_timeout_s: float = 5.0         # no audio from the device by then: report it
     lost_device_s: float = 2.0           # no frames this long mid-session: the device is gone
 

@@ -66,3 +66,51 @@ def test_voice_without_loudspeaker_reports_duration():
     voice = Voice(CheckedRenderer(SpeechConfig(engine="espeak-ng")), SilentOutput())
     spoken = voice.say("Did I get that?")
     assert 0.5 < spoken.duration < 3 and spoken.audio is not None
+
+
+def test_two_microphone_devices_are_read_as_one_stereo_input():
+    from facilitator.audio_in import DeviceLost, Frame, PairedMicrophones
+
+    class FakeMicrophone:
+        def __init__(self, name, level, frames=3):
+            self.name, self.level, self.count = name, level, frames
+            self.sample_rate, self.frame_samples, self.captured_s = 16000, 480, 0.09
+            self.closed = False
+
+        def wait_ready(self):
+            pass
+
+        def frames(self):
+            for i in range(self.count):
+                yield Frame(np.full(480, self.level, np.int16), i * 0.03, None, float(i))
+            raise DeviceLost(f"{self.name} stopped sending sound")
+
+        def close(self):
+            self.closed = True
+
+    first, second = FakeMicrophone("left", 1000), FakeMicrophone("right", -200, frames=5)
+    pair = PairedMicrophones(first, second)
+    assert pair.name == "left + right" and pair.channels == 2
+    frames = []
+    with pytest.raises(DeviceLost, match="left"):
+        for frame in pair.frames():
+            frames.append(frame)
+    assert [f.t for f in frames] == [0.0, 0.03, 0.06]
+    assert frames[0].channels.shape == (480, 2)
+    assert (frames[0].channels[:, 0] == 1000).all() and (frames[0].channels[:, 1] == -200).all()
+    assert (frames[0].samples == 400).all()          # the mix, for turn-taking and transcription
+    pair.close()
+    assert first.closed and second.closed
+
+
+def test_second_device_turns_on_two_microphone_mode(tmp_path):
+    import argparse
+
+    from facilitator.commands_run import _load_config
+
+    config_file = tmp_path / "config.toml"
+    config_file.write_text('[audio]\nsecond_device = "USB 2"\n')
+    config = _load_config(argparse.Namespace(config=config_file))
+    assert config.audio.channels == 2 and config.audio.second_device == "USB 2"
+    config = _load_config(argparse.Namespace(config=None, device="1", second_device="2"))
+    assert (config.audio.device, config.audio.second_device, config.audio.channels) == ("1", "2", 2)

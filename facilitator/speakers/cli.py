@@ -64,7 +64,7 @@ def _run(args: argparse.Namespace) -> int:
         options.method = args.method
     if options.method == "turn_order":
         options.method = "gmm"
-    if args.stereo:
+    if args.stereo or args.second_device is not None:
         config.audio.channels = 2
     names = {"A": args.name_a or config.session.partner_a,
              "B": args.name_b or config.session.partner_b}
@@ -105,7 +105,8 @@ def _run_live(args: argparse.Namespace, config, names: dict[str, str], folder: P
     record = folder / "last-enrollment.jsonl"
     record.unlink(missing_ok=True)
     run_args = argparse.Namespace(
-        config=args.config, input=args.input, device=args.device, fast=args.fast,
+        config=args.config, input=args.input, device=args.device,
+        second_device=args.second_device, fast=args.fast,
         silent=args.silent, record=record, name=[f"A={names['A']}", f"B={names['B']}"],
         view=False, enroll=[], enroll_only=True, loaded_config=config)
     code = cmd_run(run_args)
@@ -139,6 +140,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--stereo", action="store_true",
                         help="two microphones, one per partner: calibrate the channel levels too")
     parser.add_argument("--device", default=None, help="microphone (name or index)")
+    parser.add_argument("--second-device", default=None,
+                        help="two microphones on two devices: the second one (implies --stereo)")
     parser.add_argument("--input", type=Path, default=None,
                         help="a recording of the enrollment conversation instead of the microphone")
     parser.add_argument("--fast", action="store_true", help="with --input: as fast as the CPU allows")
