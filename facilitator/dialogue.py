@@ -116,6 +116,18 @@ Action = Say | StepStarted | Finished
 
 
 @dataclass
+class JudgedTurn:
+    """The last judged turn, for a coach's override."""
+
+    step: str
+    kind: str
+    passed: bool
+    round: int
+    sender: str
+    messages: list[str]
+
+
+@dataclass
 class Expectation:
     """What the dialogue waits for now: who should speak, and which words end the turn."""
 
@@ -162,6 +174,7 @@ class Dialogue:
         self.finished = False
         self.last_spoken: str | None = None
         self._previous_turn = ""
+        self.last_judged: JudgedTurn | None = None
         self._feedback = feedback
         if answers is None:
             table = prompt_files.common().get("answers", {})
@@ -214,6 +227,9 @@ class Dialogue:
         step = self.step
         self._previous_turn = text
         actions: list[Action] = []
+        if verdict is not None:
+            self.last_judged = JudgedTurn(step.name, verdict.kind, verdict.passed, self.round,
+                                          self.sender, list(self.messages))
         if verdict is not None and not verdict.passed:
             self.tries += 1
             coaching = self._feedback(verdict, self.names[self.sender], self.names[self.receiver]) if self._feedback else None
@@ -277,11 +293,23 @@ class Dialogue:
         return self._advance(step, target)
 
     def override(self, passed: bool) -> list[Action]:
-        """The coach says the last verdict was wrong: a pass now moves on; a fail retries."""
+        """The coach says the last verdict was wrong.
+
+        Marked passed: a step still waiting for a retry moves on as if it had passed. Marked
+        failed: the dialogue goes back to the judged step (its round, its Sender, the message
+        as it was before that turn) and asks for it once more.
+        """
+        judged = self.last_judged
+        if judged is None or judged.passed == passed:
+            return []
+        self.last_judged = None
         if passed:
-            return self.skip()
-        self.tries += 1
-        return [Say(self._fill(self.step.prompt), self.step.prompt)] if self.step.prompt else []
+            if self.step.name != judged.step or self.finished:
+                return []        # it had already moved on after the last try
+            return [Say(self._fill("coach_accepted"), "coach_accepted")] + self.skip()
+        self.finished = False
+        self.round, self.sender, self.messages = judged.round, judged.sender, list(judged.messages)
+        return [Say(self._fill("coach_retry"), "coach_retry")] + self._enter(judged.step)
 
 
 def _strip_leading_yes(text: str) -> str:

@@ -101,7 +101,41 @@ def test_skip_and_override(dialogue):
     dialogue.skip()
     dialogue.skip()
     assert dialogue.step.name == "mirror"
-    assert steps(dialogue.override(True)) == ["confirm"]
+    assert dialogue.override(True) == []          # nothing judged yet: nothing to override
+
+
+def verdict(kind, label, passed):
+    made = Verdict(kind, label, 1.0 if passed else 0.0)
+    assert made.passed == passed
+    return made
+
+
+def test_coach_override_of_a_failed_mirror_moves_on(dialogue):
+    dialogue.start()
+    for _ in range(2):
+        dialogue.skip()
+    dialogue.on_turn("I felt alone when you worked late.")
+    assert dialogue.step.name == "mirror"
+    dialogue.on_turn("You are always complaining.", verdict("mirror", "not_mirror", False))
+    assert dialogue.step.name == "mirror"                 # waiting for a retry
+    actions = dialogue.override(True)
+    assert said(actions)[0].startswith("Your coach says that was fine")
+    assert steps(actions) == ["confirm"]
+    assert dialogue.override(True) == []                  # only once
+
+
+def test_coach_override_of_a_passed_verdict_goes_back_and_restores_the_message(dialogue):
+    dialogue.start()
+    for _ in range(2):
+        dialogue.skip()
+    dialogue.on_turn("You never listen to me, you are selfish.", verdict("sender_statement", "safe", True))
+    assert dialogue.step.name == "mirror" and dialogue.messages == ["You never listen to me, you are selfish."]
+    actions = dialogue.override(False)
+    assert said(actions)[0].startswith("Your coach would like you to try that once more")
+    assert steps(actions) == ["send"] and dialogue.messages == []
+    dialogue.on_turn("I feel unheard when I talk and the phone is out.", verdict("sender_statement", "safe", True))
+    assert dialogue.step.name == "mirror"
+    assert dialogue.messages == ["I feel unheard when I talk and the phone is out."]
 
 
 def test_answers():

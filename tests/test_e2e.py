@@ -444,3 +444,44 @@ def test_enroll_command_hands_free_from_a_recording_then_a_session_reuses_the_vo
     assert [e["key"] for e in events if e["type"] == "prompt"][0] == "enroll_welcome_back"
     turns = [e for e in events if e["type"] == "turn"]
     assert [(t["speaker"], t["speaker_method"]) for t in turns] == [("A", "voice")]
+
+
+def test_the_coachs_controls_are_honoured(tmp_path, transcriber):
+    """Marking the partial mirror right moves the dialogue on; a passed mirror marked wrong
+    is asked again; "stop" ends the session. (The coach view sends these same controls.)"""
+    from facilitator.events import Control
+
+    names, lines = load_demo_lines()
+    lines = [line for line in lines if not (line.step or "").startswith("enroll_")]
+    render_lines(lines)
+    room = SimulatedRoom(lines)
+    options = RunOptions(realtime=False, speak_aloud=False, record_path=tmp_path / "r.jsonl",
+                         input_name="test", display=False, names=names)
+    session, writer = build_session(turn_order_config(), room, options, transcriber=transcriber)
+    session.bus.subscribe(room.listen)
+    summaries = []
+
+    def coach(event):
+        if event.get("type") == "verdict" and event["kind"] == "mirror" and not event["passed"]:
+            session.controls.put(Control("override", "coach", {"kind": "mirror", "label": "mirror"}))
+        if event.get("type") == "step" and event["name"] == "summary":
+            summaries.append(event)
+            if len(summaries) == 2:
+                session.controls.put(Control("stop", "coach"))
+        if event.get("type") == "verdict" and event["kind"] == "summary" and event["passed"]:
+            session.controls.put(Control("override", "coach", {"kind": "summary", "label": "partial"}))
+
+    session.bus.subscribe(coach)
+    assert run_session(session, writer) == "stopped"
+    events = [json.loads(line) for line in (tmp_path / "r.jsonl").read_text().splitlines()]
+    overrides = [e for e in events if e["type"] == "override"]
+    assert [(o["kind"], o["label"], o["source"]) for o in overrides] == [
+        ("mirror", "mirror", "coach"), ("summary", "partial", "coach")]
+    after_first = events[events.index(overrides[0]):]
+    assert [e["key"] for e in after_first if e["type"] == "prompt"][0] == "coach_accepted"
+    assert next(e for e in after_first if e["type"] == "step")["name"] == "confirm"
+    assert len([e for e in events if e["type"] == "verdict" and e["kind"] == "mirror"]) == 1
+    after_second = events[events.index(overrides[1]):]
+    assert [e["key"] for e in after_second if e["type"] == "prompt"][:2] == ["coach_retry", "ask_summary"]
+    assert next(e for e in after_second if e["type"] == "step")["name"] == "summary"
+    assert events[-1]["reason"] == "stopped"
