@@ -485,3 +485,13 @@ def test_the_coachs_controls_are_honoured(tmp_path, transcriber):
     assert [e["key"] for e in after_second if e["type"] == "prompt"][:2] == ["coach_retry", "ask_summary"]
     assert next(e for e in after_second if e["type"] == "step")["name"] == "summary"
     assert events[-1]["reason"] == "stopped"
+
+
+def test_the_report_of_the_demo_counts_the_retried_mirror_as_one_mirror_of_two_tries(demo_run):
+    from facilitator.review.analysis import analyse
+
+    _, events, _, _ = demo_run
+    session = analyse(events)
+    mirrors = session.of_kind("mirror")
+    assert [(m.round, m.tries, m.attempts[0].label) for m in mirrors] == [(1, 2, "partial"), (2, 1, "mirror")]
+    assert len(session.interruptions) == 1

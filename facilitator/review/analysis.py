@@ -299,7 +299,7 @@ def analyse(events: Iterable[Event], fallback_id: str = "") -> Session:
             turns.append(last_turn)
         elif kind == "verdict":
             vkind = str(event.get("kind") or "")
-            number = int(_number(event.get("try"), 1))
+            number = int(_number(event.get("attempt", event.get("try")), 1))
             round_ = int(_number(event.get("round"), current["round"]))
             score = event.get("score")
             attempt = Attempt(

@@ -43,7 +43,7 @@ def sample_events(session_id: str = "20261121-153000", started: str = "2026-11-2
     def verdict(kind: str, label: str, score: float, step_name: str, round_: int, try_: int = 1,
                 missing: list[str] | None = None) -> None:
         events.append({"type": "verdict", "t": clock.advance(0.4), "kind": kind, "label": label,
-                       "score": score, "missing": missing or [], "intrusions": [], "try": try_,
+                       "score": score, "missing": missing or [], "intrusions": [], "attempt": try_,
                        "step": step_name, "round": round_})
 
     step("appointment", 1, "A", "B")

@@ -179,7 +179,7 @@ function onVerdict(e) {
   const noteNode = el("span");
   const score = typeof e.score === "number" ? " · score " + e.score.toFixed(2) : "";
   const who = state.step && state.step.receiver ? " by " + nameOf(e.kind === "sender_statement" ? state.step.sender : state.step.receiver) : "";
-  head.append(el("strong", null, (KIND_NAMES[e.kind] || e.kind) + who + ", try " + (e["try"] || 1) + ": "), labelNode, noteNode, el("span", null, score));
+  head.append(el("strong", null, (KIND_NAMES[e.kind] || e.kind) + who + ", try " + (e.attempt || 1) + ": "), labelNode, noteNode, el("span", null, score));
   li.append(head);
   if (e.missing && e.missing.length) li.append(el("div", "missing", "Missed: " + e.missing.join(", ")));
   if (e.intrusions && e.intrusions.length) li.append(el("div", "missing", "Added: " + e.intrusions.join(", ")));
