@@ -105,7 +105,7 @@ def test_page_replays_then_follows_the_session(browser: Any, view: CoachView) ->
     assert verdicts[1].startswith("Mirror by Sam, try 1: partial · score 0.50\nMissed: tired, worked, day")
     assert "Mark wrong" in verdicts[0] and "Mark wrong" not in verdicts[1]   # only the latest can change
     assert "What I hear you saying is you feel tired" in transcript_turns(browser)[-1]
-    assert "Sam interrupted" in text(browser, "transcript")
+    assert "Sam talked over the turn" in text(browser, "transcript")
 
 
 def test_clicks_and_keys_reach_the_facilitator(browser: Any, view: CoachView) -> None:
