@@ -18,7 +18,7 @@ from facilitator.record import RecordWriter, default_data_dir, new_session_id, s
 from facilitator.session import Session
 from facilitator.speakers.live import SpeakerSetup, after_enrollment, prepare
 from facilitator.speech_out import CheckedRenderer, SilentOutput, SoundDeviceOutput, Voice
-from facilitator.transcribe import Transcriber
+from facilitator.transcribe import Transcriber, TranscriberLoading
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -58,18 +58,19 @@ def make_voice(config: Config, options: RunOptions) -> Voice:
 
 def build_session(config: Config, source: AudioSource, options: RunOptions,
                   bus: EventBus | None = None, controls: ControlQueue | None = None,
-                  transcriber: Transcriber | None = None, voice: Voice | None = None):
-    """Everything wired, not started. Returns (session, record_writer)."""
+                  transcriber: Transcriber | TranscriberLoading | None = None,
+                  voice: Voice | None = None):
+    """Everything wired, not started. Returns (session, record_writer).
+
+    The speech model loads on a thread (`TranscriberLoading`) while the other rooms are
+    built; it is waited for at the end, so a missing model still stops the start."""
     bus = bus or EventBus()
     names = {"A": config.session.partner_a, "B": config.session.partner_b}
     names.update(options.names)
     script = Script.load(config.session.script)
     dialogue = Dialogue(script, names, config.session.first_sender, feedback=_feedback())
     if transcriber is None:
-        transcriber = Transcriber(config.transcription, root=ROOT)
-        transcriber.warm_up()
-    command_words = prompt_files.common().get("commands", {}).get("glossary", "")
-    transcriber.set_glossary(f"{names['A']}, {names['B']}. {script.glossary} {command_words}")
+        transcriber = TranscriberLoading(config.transcription, root=ROOT)
     voice = voice or make_voice(config, options)
     session_id = new_session_id()
     resumed = options.resume_events
@@ -82,6 +83,10 @@ def build_session(config: Config, source: AudioSource, options: RunOptions,
     )
     session_voices = session_voices_dir(path)
     speakers = _speaker_setup(config, names, options, session_voices if resumed else None)
+    if isinstance(transcriber, TranscriberLoading):
+        transcriber = transcriber.ready()
+    command_words = prompt_files.common().get("commands", {}).get("glossary", "")
+    transcriber.set_glossary(f"{names['A']}, {names['B']}. {script.glossary} {command_words}")
     writer = RecordWriter(path)
     bus.subscribe(writer)
     controls = controls or ControlQueue()

@@ -86,7 +86,7 @@ def _load_config(args):
 
 
 def _go(args, config, source, input_name: str, realtime: bool, extra_names=None, setup=None,
-        resume_events=None) -> int:
+        resume_events=None, transcriber=None) -> int:
     from facilitator.app import RunOptions, build_session, run_session
     from facilitator.speakers.cli import parse_assignments
     from facilitator.speakers.live import SpeakerSetupError
@@ -103,7 +103,7 @@ def _go(args, config, source, input_name: str, realtime: bool, extra_names=None,
                          enroll_files=enroll_files or None,
                          enroll_only=getattr(args, "enroll_only", False))
     try:
-        session, writer = build_session(config, source, options)
+        session, writer = build_session(config, source, options, transcriber=transcriber)
     except (ModelError, ScriptError, PromptsError, SpeakerSetupError) as error:
         source.close()
         print(f"Cannot start: {error}", file=sys.stderr)
@@ -128,6 +128,10 @@ def cmd_run(args, resume_events=None) -> int:
             return 2
         return _go(args, config, source, str(args.input), realtime=not args.fast,
                    resume_events=resume_events)
+    from facilitator.app import ROOT
+    from facilitator.transcribe import TranscriberLoading
+
+    loading = TranscriberLoading(config.transcription, root=ROOT)   # while the microphone opens
     if not has_input_device():
         print("No microphone found. Connect one (see `facilitator devices`), or try the "
               "built-in demo: `facilitator demo`.", file=sys.stderr)
@@ -138,7 +142,8 @@ def cmd_run(args, resume_events=None) -> int:
     except AudioInputError as error:
         print(f"Microphone problem: {error}", file=sys.stderr)
         return 2
-    return _go(args, config, source, source.name, realtime=True, resume_events=resume_events)
+    return _go(args, config, source, source.name, realtime=True, resume_events=resume_events,
+               transcriber=loading)
 
 
 def open_microphones(config):
