@@ -18,7 +18,8 @@ from facilitator.record import RecordWriter, default_data_dir, new_session_id, s
 from facilitator.session import Session
 from facilitator.speakers.live import SpeakerSetup, after_enrollment, prepare
 from facilitator.speech_out import CheckedRenderer, SilentOutput, SoundDeviceOutput, Voice
-from facilitator.transcribe import Transcriber, TranscriberLoading
+from facilitator.loading import Loading
+from facilitator.transcribe import Transcriber, load_transcriber
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -58,19 +59,20 @@ def make_voice(config: Config, options: RunOptions) -> Voice:
 
 def build_session(config: Config, source: AudioSource, options: RunOptions,
                   bus: EventBus | None = None, controls: ControlQueue | None = None,
-                  transcriber: Transcriber | TranscriberLoading | None = None,
+                  transcriber: Transcriber | Loading[Transcriber] | None = None,
                   voice: Voice | None = None):
     """Everything wired, not started. Returns (session, record_writer).
 
-    The speech model loads on a thread (`TranscriberLoading`) while the other rooms are
-    built; it is waited for at the end, so a missing model still stops the start."""
+    The speech model and the judge load on threads while the other rooms are built; they
+    are waited for at the end, so a missing model still stops the start."""
     bus = bus or EventBus()
     names = {"A": config.session.partner_a, "B": config.session.partner_b}
     names.update(options.names)
     script = Script.load(config.session.script)
     dialogue = Dialogue(script, names, config.session.first_sender, feedback=_feedback())
     if transcriber is None:
-        transcriber = TranscriberLoading(config.transcription, root=ROOT)
+        transcriber = Loading(load_transcriber, config.transcription, ROOT, name="speech-model")
+    judge = Loading(default_judge, name="judge")
     voice = voice or make_voice(config, options)
     session_id = new_session_id()
     resumed = options.resume_events
@@ -83,7 +85,7 @@ def build_session(config: Config, source: AudioSource, options: RunOptions,
     )
     session_voices = session_voices_dir(path)
     speakers = _speaker_setup(config, names, options, session_voices if resumed else None)
-    if isinstance(transcriber, TranscriberLoading):
+    if isinstance(transcriber, Loading):
         transcriber = transcriber.ready()
     command_words = prompt_files.common().get("commands", {}).get("glossary", "")
     transcriber.set_glossary(f"{names['A']}, {names['B']}. {script.glossary} {command_words}")
@@ -114,7 +116,7 @@ def build_session(config: Config, source: AudioSource, options: RunOptions,
                       for n in names.values()]
         voice.renderer.prepare(texts)
     profiles_dir = _profiles_dir(config)
-    session = Session(config, source, voice, transcriber, default_judge(), dialogue, bus, controls,
+    session = Session(config, source, voice, transcriber, judge.ready(), dialogue, bus, controls,
                       attributor=speakers.attributor, enrollment=speakers.enrollment,
                       on_enrolled=lambda e: after_enrollment(e, config.speakers, profiles_dir,
                                                              session_voices))

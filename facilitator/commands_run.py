@@ -129,9 +129,10 @@ def cmd_run(args, resume_events=None) -> int:
         return _go(args, config, source, str(args.input), realtime=not args.fast,
                    resume_events=resume_events)
     from facilitator.app import ROOT
-    from facilitator.transcribe import TranscriberLoading
+    from facilitator.loading import Loading
+    from facilitator.transcribe import load_transcriber
 
-    loading = TranscriberLoading(config.transcription, root=ROOT)   # while the microphone opens
+    loading = Loading(load_transcriber, config.transcription, ROOT, name="speech-model")  # while the microphone opens
     if not has_input_device():
         print("No microphone found. Connect one (see `facilitator devices`), or try the "
               "built-in demo: `facilitator demo`.", file=sys.stderr)

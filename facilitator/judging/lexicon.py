@@ -32,9 +32,10 @@ shut stung hurtful heavy low down blue anger rage tension stress sore cranky gru
 """
 _PLEASANT = """
 appreciated appreciative calm cared close comfortable confident connected content delighted
-eager excited glad grateful thankful happy hopeful joyful loved moved peaceful pleased proud
+eager excited glad grateful thankful happy hopeful joyful loved peaceful pleased proud
 relaxed relieved safe secure seen supported thrilled touched understood valued warm
 protective tender curious energized inspired optimistic reassured respected special
+included remembered trusted important accepted welcome rested cherished
 """
 
 FEELINGS: dict[str, int] = {w: -1 for w in _PAINFUL.split()}
@@ -165,3 +166,61 @@ OWN_FEELING = (
     "i'm worried", "i'm tired", "i'm exhausted", "i'm stressed", "me too", "too sometimes",
     "i get anxious", "i get scared", "i've been stressing", "i'm so", "i feel terrible",
 )
+
+# Opposites: a reply that puts one where the Sender said the other has changed the meaning
+# ("part time" said back as "full time", "less" for "more"). One pair a line, both ways.
+_OPPOSITES = """
+full part
+more less
+more fewer
+big small
+early late
+always never
+everything nothing
+everyone nobody
+stay leave
+start stop
+remember forget
+love hate
+like hate
+allowed forbidden
+win lose
+increase decrease
+better worse
+easy hard
+safe unsafe
+happy unhappy
+fair unfair
+true false
+agree disagree
+quiet loud
+fast slow
+quick slow
+high low
+hot cold
+near far
+short long
+heavy light
+young old
+new old
+push pull
+give take
+buy sell
+accept reject
+include exclude
+trust distrust
+clean dirty
+tidy messy
+awake asleep
+together apart
+together alone
+busy free
+rich poor
+cheap expensive
+strong weak
+"""
+OPPOSITES: dict[str, set[str]] = {}
+for _line in _OPPOSITES.strip().splitlines():
+    _a, _b = _line.split()
+    OPPOSITES.setdefault(stem(_a), set()).add(stem(_b))
+    OPPOSITES.setdefault(stem(_b), set()).add(stem(_a))

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 from facilitator.judging import Verdict, lexicon
-from facilitator.judging.structure import _content, _feelings_by_owner, _match, sender_units
+from facilitator.judging.structure import _content, _feelings_by_owner, _match, _valences, sender_units
 from facilitator.judging.text import drop_fillers, stem, words
 
 _VALIDATION_PHRASE = re.compile(
@@ -87,8 +87,31 @@ def _grounding(context: list[str], text: str) -> tuple[float, int, list[str]]:
     return share, touched, missing
 
 
-def judge_validation(context: list[str], reply: str) -> Verdict:
-    """Valid: 'you make sense' with a reason drawn from the Sender's own account."""
+# A reason from the Sender's account talks about them ("because you waited an hour"); one
+# that never says "you" is the Receiver's own view or a general truth ("sleep is important").
+_SECOND_PERSON = frozenset("you your you're you've you'd you'll yours yourself ya".split())
+SEMANTIC_GROUNDING = 0.6  # a reason clause this close in meaning to a Sender unit is theirs
+
+
+def _grounded_in_meaning(context: list[str], rest: str, embedder) -> bool:
+    """Some clause of the reason says one of the Sender's units in other words."""
+    from facilitator.judging.structure import split_feeling
+    from facilitator.judging.text import clauses, swap_person
+
+    units = [swap_person(text) for turn in context for text, _ in sender_units(turn)]
+    parts = [p for c in clauses(rest) for p in split_feeling(c) if len(_content(p)) >= 2]
+    if not units or not parts:
+        return False
+    vectors = embedder.encode(units + parts)
+    sims = vectors[len(units):] @ vectors[: len(units)].T
+    return float(sims.max()) >= SEMANTIC_GROUNDING
+
+
+def judge_validation(context: list[str], reply: str, embedder=None) -> Verdict:
+    """Valid: 'you make sense' with a reason drawn from the Sender's own account.
+
+    With an `embedder` a reason said in other words than the Sender's also counts.
+    """
     text = _norm(reply)
     phrase = _VALIDATION_PHRASE.search(text)
     problems: list[str] = []
@@ -104,7 +127,11 @@ def judge_validation(context: list[str], reply: str) -> Verdict:
     if any(f" {c}" in padded for c in lexicon.SARCASM if c not in ("fine",)):
         problems.append("sarcasm")
     share, touched, missing = _grounding(context, rest)
-    if len(set(_content(rest))) < 3 or touched == 0 or share < 0.3:
+    about_them = any(w in _SECOND_PERSON for w in rest.split())
+    if len(set(_content(rest))) < 3 or not about_them or (
+        (touched == 0 or share < 0.3)
+        and not (embedder is not None and not problems and _grounded_in_meaning(context, rest, embedder))
+    ):
         problems.append("no_reason_from_sender")
     ok = not problems
     score = round(max(0.0, 1.0 - 0.34 * len(problems)), 3) if not ok else round(min(1.0, 0.6 + share / 2), 3)
@@ -135,9 +162,9 @@ def judge_empathy(context: list[str], reply: str) -> Verdict:
         problems.append("own_feelings")
     if not theirs and not problems:
         problems.append("no_feeling_named")
-    context_feel = {f for turn in context for o, f in _feelings_by_owner(words(turn), True)}
-    valence = [lexicon.FEELING_STEMS.get(stem(f), lexicon.FEELING_STEMS.get(f, -1)) for f in theirs]
-    context_val = [lexicon.FEELING_STEMS.get(stem(f), lexicon.FEELING_STEMS.get(f, -1)) for f in context_feel]
+    # Valence from the words as said (the folded forms above group 'calm' with 'quiet').
+    valence = [v for o, v in _valences(feeling_text.split(), False) if o in ("S", "?")]
+    context_val = [v for turn in context for o, v in _valences(words(turn), True)]
     if theirs and all(v > 0 for v in valence) and not any(v > 0 for v in context_val):
         problems.append("feeling_does_not_fit")
     if theirs and any(w in tokens for w in ("jealous", "envious")) and not any(
