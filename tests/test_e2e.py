@@ -375,7 +375,7 @@ def test_device_lost_mid_session_keeps_the_record(tmp_path, transcriber):
 
 
 def test_long_silence_and_noise_get_a_reminder_not_a_crash(tmp_path, transcriber):
-    config = Config()
+    config = turn_order_config()
     config.turns.silence_reprompt_s = 8.0
     room = SimulatedRoom([], noise_level=0.003, give_up_s=40.0)
     room.next_start = None
