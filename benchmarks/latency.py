@@ -481,7 +481,6 @@ def breakdown(turns: list[TurnTiming], fast: bool) -> dict:
 
 def print_report(results: list[SessionResult], fast: bool, startup: dict) -> dict:
     table = summarize(results, fast)
-    cue = table["cue-ended"]
     print()
     print(("Latency from the end of speech as played in the room, ms" if not fast else
            "Latency from the last voiced frame, ms  (fast clock: estimated)"))

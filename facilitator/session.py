@@ -8,7 +8,7 @@ writer, the display and any other listener subscribe to it).
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable, Protocol
 
 import numpy as np
@@ -283,8 +283,8 @@ class Session:
             return
         who = self.attributor.decide(audio, stereo, self.dialogue.expectation.speaker)
         if who.handover is None:
-            self._dialogue_turn(text, who, turn.start, audio, stereo,
-                                (turn.speech_start, turn.speech_end), reason, timing)
+            self._dialogue_turn(text, who, turn.start, (turn.speech_start, turn.speech_end),
+                                reason, timing)
             return
         # one partner handed straight over to the other: two turns, each heard on its own
         cut = int(who.handover * SAMPLE_RATE)
@@ -299,9 +299,8 @@ class Session:
             expected = self.dialogue.expectation.speaker
             part_who = self.attributor.decide(part, part_stereo, expected)
             part_who.handover = None
-            self._dialogue_turn(part_text, part_who, turn.start + lo / SAMPLE_RATE, part,
-                                part_stereo, bounds[index], "handover" if index == 0 else reason,
-                                timing)
+            self._dialogue_turn(part_text, part_who, turn.start + lo / SAMPLE_RATE, bounds[index],
+                                "handover" if index == 0 else reason, timing)
 
     def _command(self, text: str, timing: dict) -> bool:
         command = self.commands.read(text)
@@ -329,9 +328,10 @@ class Session:
             else:
                 self._begin_dialogue()
 
-    def _dialogue_turn(self, text: str, who: WhoSpoke, audio_start: float, audio: np.ndarray,
-                       stereo: np.ndarray | None, span: tuple[float, float], reason: str,
-                       timing: dict) -> None:
+    def _dialogue_turn(self, text: str, who: WhoSpoke, audio_start: float,
+                       span: tuple[float, float], reason: str, timing: dict) -> None:
+        """One partner's turn: recorded, then judged and handed to the dialogue, unless it
+        was a command or came from the partner who should be listening."""
         expectation = self.dialogue.expectation
         options = self.speakers
         talk_over = [i for i in who.interruptions if i.kind != "wrong_speaker"]

@@ -10,10 +10,9 @@ import numpy as np
 import pytest
 
 from facilitator.app import RunOptions, build_session, run_session
-from facilitator.audio_in import DeviceLost, Frame
+from facilitator.audio_in import DeviceLost
 from facilitator.config import Config
 from facilitator.demo import Line, SimulatedRoom, load_demo_lines, render_lines
-from facilitator.synth import speak_to_array
 
 pytestmark = pytest.mark.e2e
 

@@ -11,7 +11,7 @@ import re
 
 from facilitator.judging import Verdict, lexicon
 from facilitator.judging.structure import _content, _feelings_by_owner, _match, _valences, sender_units
-from facilitator.judging.text import drop_fillers, stem, words
+from facilitator.judging.text import drop_fillers, words
 
 _VALIDATION_PHRASE = re.compile(
     r"\b(?:you make sense|(?:that|it|this|all) (?:totally |really |completely )?makes? (?:total |a lot of |perfect )?sense"
