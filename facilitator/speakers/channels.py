@@ -21,6 +21,28 @@ from facilitator.speakers.options import SpeakersOptions
 
 FRAME = SAMPLE_RATE * VAD_FRAME_MS // 1000
 FRAME_S = VAD_FRAME_MS / 1000
+SMOOTH = 15                # frames (450 ms) of channel power averaged before unmixing
+RATIO_SLACK_DB = 1.0       # how far the channel ratio of one voice wanders over SMOOTH frames
+
+
+def phantom_db(mixing: np.ndarray, slack_db: float = RATIO_SLACK_DB) -> np.ndarray:
+    """(2,) how loud (dB re the voice that speaks) each partner's phantom can come out of
+    unmixing when only the *other* partner speaks and either channel is off by
+    `slack_db`. With strong crosstalk or a large gain mismatch the matrix is nearly
+    singular and phantoms are loud; with good separation they are far below."""
+    unmix = np.linalg.inv(mixing)
+    worst = np.full(2, -120.0)
+    for speaking in range(2):
+        ghost = 1 - speaking
+        for channel in range(2):
+            for sign in (-1.0, 1.0):
+                seen = mixing[:, speaking].copy()
+                seen[channel] *= 10 ** (sign * slack_db / 10)
+                est = unmix @ seen
+                if est[speaking] > 0:
+                    level = 10 * np.log10(max(est[ghost], 1e-12) / est[speaking])
+                    worst[ghost] = max(worst[ghost], level)
+    return worst
 
 
 def frame_powers(stereo: np.ndarray) -> np.ndarray:
@@ -60,6 +82,9 @@ class ChannelAttributor:
                              "move each microphone nearer its partner and enroll again")
         self.unmix = np.linalg.inv(self.mixing)
         self.fallback = fallback
+        # a second voice must stand above what unmixing errors can make up
+        self.relative_db = np.clip(-phantom_db(self.mixing) - 3.0, 1.0,
+                                   self.options.channel_overlap_db)
 
     def partner_powers(self, stereo: np.ndarray) -> np.ndarray:
         """(frames, 2) estimated power of each partner's voice per 30 ms frame."""
@@ -67,19 +92,45 @@ class ChannelAttributor:
         return np.maximum(p, 0.0)
 
     def activity(self, stereo: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Per frame: which partners speak ((frames, 2) bool) and their power in dB."""
-        p = self.partner_powers(stereo)
+        """Per frame: which partners speak ((frames, 2) bool) and their power in dB.
+
+        Channel powers are averaged over `SMOOTH` frames (0.45 s) before unmixing:
+        frame by frame, reverb makes the ratio of the two channels wander by a few dB,
+        which unmixing (ill-conditioned when the crosstalk is strong) would turn into a
+        phantom second voice. A partner is heard when their power stands
+        `channel_active_db` above the noise and above what an error of `RATIO_SLACK_DB`
+        in the channel ratio could make of the other partner's voice (at least
+        `channel_overlap_db` below the louder voice, at most 1 dB below it).
+        """
+        raw = frame_powers(stereo)
+        if raw.shape[0] == 0:
+            return np.zeros((0, 2), bool), np.zeros((0, 2))
+        kernel = np.ones(SMOOTH) / SMOOTH
+        smooth = np.stack([np.convolve(raw[:, c], kernel, "same") for c in range(2)], axis=1)
+        p = np.maximum(smooth @ self.unmix.T, 0.0)
+        db = 10 * np.log10(p + 1e-12)
+        total = 10 * np.log10(raw.sum(axis=1) + 1e-12)
+        floor = np.percentile(total, 10)      # the pauses between words (unsmoothed)
+        active = db > floor + self.options.channel_active_db
+        louder = db.max(axis=1, keepdims=True)
+        active &= db > louder - self.relative_db[None, :]
+        return active, db
+
+    def turn_activity(self, stereo: np.ndarray) -> np.ndarray:
+        """Per frame, which partners speak, for deciding whose turn it is: unmixed 30 ms
+        frames, a partner heard when `channel_active_db` above the noise and within
+        `channel_overlap_db` of the louder, smoothed over +-4 frames. (The smoothed
+        `activity` is stricter about a second voice, which suits interruptions, but over
+        a whole turn it gives the owner less time than they spoke.)"""
+        p = np.maximum(frame_powers(stereo) @ self.unmix.T, 0.0)
         db = 10 * np.log10(p + 1e-12)
         total = 10 * np.log10(p.sum(axis=1) + 1e-12)
         floor = np.percentile(total, 10) if total.size else -120.0
         active = db > floor + self.options.channel_active_db
-        louder = db.max(axis=1, keepdims=True)
-        active &= db > louder - self.options.channel_overlap_db
-        # smooth: a partner speaks in a frame if they do in most of +-4 frames (270 ms)
+        active &= db > db.max(axis=1, keepdims=True) - self.options.channel_overlap_db
         kernel = np.ones(9) / 9
-        smooth = np.stack([np.convolve(active[:, k].astype(float), kernel, "same") > 0.4
-                           for k in range(2)], axis=1)
-        return smooth, db
+        return np.stack([np.convolve(active[:, k].astype(float), kernel, "same") > 0.4
+                         for k in range(2)], axis=1)
 
     def attribute(self, audio: np.ndarray, expected: str | None = None) -> Attribution:
         """Who spoke this stretch; stereo by level, mono through the fallback identifier."""
@@ -89,7 +140,7 @@ class ChannelAttributor:
                 raise ValueError("mono audio and no voice identifier to fall back on")
             return self.fallback.attribute(audio.reshape(-1), expected)
         started = time.perf_counter()
-        active, _ = self.activity(audio)
+        active = self.turn_activity(audio)
         power = self.partner_powers(audio)
         speaking = active.any(axis=1)
         voiced_s = float(speaking.sum() * FRAME_S)

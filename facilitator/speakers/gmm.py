@@ -51,6 +51,27 @@ class DiagGMM:
                    np.asarray(data[f"{prefix}variances"], np.float64))
 
 
+def shared_variance_loglik(models: list[DiagGMM], x: np.ndarray) -> np.ndarray:
+    """(N, M) frame log-likelihoods under models that share weights and variances (a
+    UBM and its mean-adapted children): the quadratic term is computed once, the rest
+    in one matrix product for all models (float32)."""
+    x = np.asarray(x, np.float32)
+    base = models[0]
+    inv = (1.0 / base.variances).astype(np.float32)                         # (K, D)
+    k = inv.shape[0]
+    means = np.concatenate([m.means for m in models]).astype(np.float32)     # (M*K, D)
+    inv_all = np.tile(inv, (len(models), 1))
+    const = np.concatenate([
+        np.log(m.weights) - 0.5 * np.sum(np.log(2 * np.pi * m.variances), axis=1)
+        - 0.5 * np.sum(m.means ** 2 / m.variances, axis=1) for m in models]).astype(np.float32)
+    quad = (x * x) @ inv.T                                                   # (N, K)
+    cross = x @ (means * inv_all).T                                          # (N, M*K)
+    lc = const[None, :] + cross - 0.5 * np.tile(quad, (1, len(models)))
+    lc = lc.reshape(x.shape[0], len(models), k)
+    top = lc.max(axis=2, keepdims=True)
+    return (top[:, :, 0] + np.log(np.exp(lc - top).sum(axis=2))).astype(np.float64)
+
+
 def train_gmm(x: np.ndarray, n_components: int = 32, iterations: int = 20,
               seed: int = 0) -> DiagGMM:
     """Fit a diagonal GMM by EM, started from k-means++-style seeds (deterministic)."""

