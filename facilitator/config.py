@@ -86,6 +86,8 @@ class JudgeConfig:
 class SpeakersConfig(SpeakersOptions):
     """[speakers]: the speaker room's options plus how the live loop acts on them."""
 
+    method: str = "auto"                 # campplus when its weights are installed, else gmm
+
     wrong_speaker_confidence: float = 0.8  # the wrong partner answered: reminded only when this sure
     handover_min_s: float = 1.5          # a turn holding one voice then the other, each this long, is split
 
@@ -155,8 +157,8 @@ def _check_ranges(config: Config, source: str) -> None:
         fail("[session] first_sender must be \"A\" or \"B\"")
     if config.speech.engine not in ("pyttsx3", "espeak-ng"):
         fail("[speech] engine must be \"pyttsx3\" or \"espeak-ng\"")
-    if config.speakers.method not in ("gmm", "dvector", "turn_order"):
-        fail("[speakers] method must be \"gmm\", \"dvector\" or \"turn_order\"")
+    if config.speakers.method not in ("auto", "campplus", "gmm", "dvector", "turn_order"):
+        fail("[speakers] method must be \"auto\", \"campplus\", \"gmm\", \"dvector\" or \"turn_order\"")
     if config.speakers.enroll_max_tries < 1:
         fail("[speakers] enroll_max_tries must be 1 or more")
     if config.turns.complete_end_s > config.turns.incomplete_end_s:

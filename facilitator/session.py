@@ -322,7 +322,8 @@ class Session:
             if self.on_enrolled is not None:
                 self.attributor = self.on_enrolled(enrollment)
             self.publish("speakers", method=getattr(self.attributor, "method", "voice"),
-                         enrolled=sorted(enrollment.profiles), failed=enrollment.failed)
+                         model=enrollment.backend.name, enrolled=sorted(enrollment.profiles),
+                         failed=enrollment.failed)
             if self.enroll_only:
                 self.end_reason = "enrolled"
             else:

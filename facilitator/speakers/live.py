@@ -12,14 +12,16 @@ two-microphone mode. Voice and channel decisions live in `identify` and `channel
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from facilitator.dialogue import Say
+from facilitator.loading import Loading
 from facilitator.prompts import fill
-from facilitator.speakers.backends import Backend
+from facilitator.speakers.backends import Backend, BackendUnavailable, make_backend
 from facilitator.speakers.channels import ChannelAttributor
 from facilitator.speakers.enrollment import VoiceProfile, check_enrollment, enroll
 from facilitator.speakers.identify import Interruption, Segment, SpeakerIdentifier
@@ -129,11 +131,11 @@ class VoiceEnrollment:
     `VoiceProfile` per partner. Too-short answers add up; silent or noisy ones are dropped.
     """
 
-    def __init__(self, names: dict[str, str], options: SpeakersOptions, backend: Backend,
+    def __init__(self, names: dict[str, str], options: SpeakersOptions, backend: Backend | None,
                  prompts: dict[str, str], stereo: bool = False) -> None:
         self.names = names
         self.options = options
-        self.backend = backend
+        self._backend: Backend | Loading | None = backend   # None: loaded from start() on
         self.prompts = prompts
         self.stereo = stereo
         self.profiles: dict[str, VoiceProfile] = {}
@@ -158,7 +160,21 @@ class VoiceEnrollment:
         name = self.names.get(label or "", "")
         return Say(fill(self.prompts[key], name=name), f"enroll_{key}")
 
+    @property
+    def backend(self) -> Backend:
+        """The voice model; made on a thread while the first request is spoken."""
+        if self._backend is None:
+            self._backend = make_backend(self.options.method)
+        if isinstance(self._backend, Loading):
+            try:
+                self._backend = self._backend.ready()
+            except BackendUnavailable:       # the CAM++ weights would not load: the GMM needs none
+                self._backend = make_backend("gmm")
+        return self._backend
+
     def start(self) -> list[Say]:
+        if self._backend is None:
+            self._backend = Loading(make_backend, self.options.method, name="voice-model")
         return [self._say("ask_first", LABELS[0])]
 
     def on_silence(self) -> tuple[list[Say], dict[str, object]]:
@@ -234,17 +250,23 @@ def prepare(options: SpeakersOptions, names: dict[str, str], prompts: dict[str, 
     saved profiles (opt-in) or, failing those, a live enrollment."""
     from pathlib import Path
 
-    from facilitator.speakers.backends import BackendUnavailable, make_backend
     from facilitator.speakers.cli import enroll_files as profiles_from_files
     from facilitator.speakers.enrollment import EnrollmentError, load_profiles
 
     if options.method == "turn_order":
         return SpeakerSetup(TurnOrder())
-    try:
-        backend = make_backend(options.method)
-    except BackendUnavailable as error:
-        raise SpeakerSetupError(f"voice model {options.method!r}: {error}") from None
+    method = resolved_method(options.method)
+    if method != options.method:
+        options = dataclasses.replace(options, method=method)
+
+    def model() -> Backend:
+        try:
+            return make_backend(method)
+        except BackendUnavailable as error:
+            raise SpeakerSetupError(f"voice model {method!r}: {error}") from None
+
     if enroll_files:
+        backend = model()
         if set(enroll_files) != set(LABELS):
             raise SpeakerSetupError("give both partners' recordings: --enroll A=FILE --enroll B=FILE")
         try:
@@ -258,18 +280,33 @@ def prepare(options: SpeakersOptions, names: dict[str, str], prompts: dict[str, 
         return SpeakerSetup(voice_attribution(profiles, options, backend), backend=backend)
     if resumed_dir is not None and Path(str(resumed_dir)).is_dir():
         kept = load_profiles(Path(str(resumed_dir)))
-        if set(kept) == set(LABELS) and all(p.method == backend.name for p in kept.values()):
+        if set(kept) == set(LABELS) and all(p.method == method for p in kept.values()):
+            backend = model()
             return SpeakerSetup(voice_attribution(kept, options, backend), backend=backend)
     if options.save_profiles and profiles_dir is not None:
         saved = load_profiles(Path(str(profiles_dir)))
-        if (set(saved) == set(LABELS) and all(p.method == backend.name for p in saved.values())
+        if (set(saved) == set(LABELS) and all(p.method == method for p in saved.values())
                 and all(saved[k].name == names.get(k) for k in LABELS)
                 and (not stereo or all(p.channel_power for p in saved.values()))):
             greeting = Say(fill(prompts["welcome_back"], a=names["A"], b=names["B"]),
                            "enroll_welcome_back")
+            backend = model()
             return SpeakerSetup(voice_attribution(saved, options, backend), None, [greeting], backend)
-    enrollment = VoiceEnrollment(names, options, backend, prompts, stereo)
-    return SpeakerSetup(TurnOrder(), enrollment, [], backend)
+    enrollment = VoiceEnrollment(names, options, None, prompts, stereo)
+    return SpeakerSetup(TurnOrder(), enrollment, [], None)
+
+
+def resolved_method(method: str) -> str:
+    """"auto" is "campplus" when the CAM++ weights are installed, else "gmm"."""
+    if method != "auto":
+        return method
+    from facilitator.speakers.campplus import WeightsMissing, find_weights
+
+    try:
+        find_weights()
+        return "campplus"
+    except WeightsMissing:
+        return "gmm"
 
 
 def after_enrollment(enrollment: VoiceEnrollment, options: SpeakersOptions,
