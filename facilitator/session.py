@@ -19,6 +19,7 @@ from facilitator.config import Config
 from facilitator.dialogue import Dialogue, Finished, Say, StepStarted
 from facilitator.events import Control, ControlQueue, EventBus
 from facilitator.judging import Judge
+from facilitator.loading import Loading
 from facilitator.speakers.live import TurnOrder, VoiceEnrollment, WhoSpoke
 from facilitator.speech_out import SpeechError, Voice
 from facilitator.spoken_commands import CommandReader
@@ -264,12 +265,19 @@ class Session:
         turn = self.segmenter.turn
         if turn is None or self.open is None:
             return
+        deciding = None
+        if self.enrollment is None and turn.voiced_ms >= self.config.turns.min_turn_ms:
+            # who spoke is worked out on a thread while the last words are transcribed
+            deciding = Loading(self.attributor.decide, turn.audio(), turn.stereo(),
+                               self.dialogue.expectation.speaker, name="who-spoke")
         self._transcribe_so_far(turn)
         state, self.open = self.open, None
         transcript_ready = time.monotonic()
         turn = self.segmenter.close_turn()
         text = state.text
         if turn.voiced_ms < self.config.turns.min_turn_ms or not text:
+            if deciding is not None:
+                deciding.ready()          # no thread is left running behind a dropped turn
             self.bus.publish({"type": "_dropped", "t": round(self.now, 3), "reason": "noise",
                               "start": turn.speech_start, "end": turn.speech_end})
             return
@@ -281,7 +289,8 @@ class Session:
                 return
             self._enrollment_step(*self.enrollment.on_turn(audio, stereo), text=text)
             return
-        who = self.attributor.decide(audio, stereo, self.dialogue.expectation.speaker)
+        who = (deciding.ready() if deciding is not None
+               else self.attributor.decide(audio, stereo, self.dialogue.expectation.speaker))
         if who.handover is None:
             self._dialogue_turn(text, who, turn.start, (turn.speech_start, turn.speech_end),
                                 reason, timing)
