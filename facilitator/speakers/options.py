@@ -24,6 +24,8 @@ class SpeakersOptions:
     order_prior: float = 0.5             # weight of turn order (log-odds); 0 = voice only
     unknown_threshold: float = -1.0      # below this "known" score a turn is from an unknown voice
     min_interruption_s: float = 1.0      # shorter stretches of the other voice are backchannels
+    talk_over_min_s: float = 0.6         # campplus: seconds of a second voice (overlap network's
+                                         # probability mass within 2 s) that count as talking over
     vad_aggressiveness: int = 2          # webrtcvad 0..3 for the room's own voicing decisions
     channel_active_db: float = 8.0       # two mics: a partner speaks when this far above the noise
     channel_overlap_db: float = 12.0     # two mics: both speak when the quieter is within this of the louder
