@@ -148,6 +148,7 @@ class TurnTiming:
     first_call: float | None    # when the first transcribe call in the window began
     audio_s: float              # audio seconds transcribed inside the window
     voice_end: float | None = None   # real time: when the room played the end of the speech
+    who_wait: float | None = None    # time the turn's end waited for who spoke (s)
 
     def own(self, until: float | None) -> float | None:
         """The pipeline's own measure: from the arrival of the last voiced frame."""
@@ -273,6 +274,7 @@ def _turn_timings(events: list[tuple[float, dict]], calls,
                 sum(c[1] - c[0] for c in inside), inside[0][0] if inside else None,
                 sum(c[2] for c in inside),
                 None if wall_start is None else wall_start + last_turn["end"],
+                event.get("who_wait"),
             )
             turns.append(current)
         elif kind == "prompt" and current is not None and current.prompt_key is None:
@@ -464,6 +466,7 @@ def summarize(results: list[SessionResult], fast: bool) -> dict:
 def breakdown(turns: list[TurnTiming], fast: bool) -> dict:
     """Median of each part of the cue-ended prompt latency."""
     parts: dict[str, list[float]] = {"wait for pause": [], "transcribe": [], "judge+dialogue": [],
+                                     "  of which: wait for who spoke": [],
                                      "render+start prompt": [], "audio transcribed (s)": []}
     for t in turns:
         if t.first_call is None or t.decided is None or t.prompt_started is None:
@@ -474,6 +477,8 @@ def breakdown(turns: list[TurnTiming], fast: bool) -> dict:
         parts["wait for pause"].append(wait)
         parts["transcribe"].append(t.transcribe_s)
         parts["judge+dialogue"].append(t.decided - t.transcript)
+        if t.who_wait is not None:
+            parts["  of which: wait for who spoke"].append(t.who_wait)
         parts["render+start prompt"].append(t.prompt_started - t.decided)
         parts["audio transcribed (s)"].append(t.audio_s)
     return {k: (statistics.median(v) if v else None) for k, v in parts.items()}

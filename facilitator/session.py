@@ -47,6 +47,8 @@ class OpenTurn:
     transcribed_speech_end: float = -1.0
     last_voice_arrival: float = 0.0
     last_speech_end: float = 0.0
+    deciding: "Loading[WhoSpoke] | None" = None   # who spoke, started at the pause ...
+    decided_speech_end: float = -1.0               # ... for the speech up to here
 
     @property
     def text(self) -> str:
@@ -208,6 +210,7 @@ class Session:
                 self.open.last_voice_arrival = frame.arrived
             if isinstance(event, Pause):
                 if event.first:
+                    self._decide_who_so_far(turn)
                     self._transcribe_so_far(turn)
                 if self.paused:
                     reason = "command" if self.commands.read(self.open.text) else None
@@ -232,6 +235,18 @@ class Session:
             self.last_activity = self.now
             self.say(prompt_files.fill(self.common_prompts["silence_reminder"], speaker=name),
                      "silence_reminder")
+
+    def _decide_who_so_far(self, turn: TurnAudio) -> None:
+        """Work out who spoke on a thread as soon as the speaker pauses, while the words so
+        far are transcribed: when the pause ends the turn, the answer is (nearly) ready."""
+        state = self.open
+        if (state is None or self.enrollment is not None
+                or turn.voiced_ms < self.config.turns.min_turn_ms
+                or state.decided_speech_end == turn.speech_end):
+            return
+        state.deciding = Loading(self.attributor.decide, turn.audio(), turn.stereo(),
+                                 self.dialogue.expectation.speaker, name="who-spoke")
+        state.decided_speech_end = turn.speech_end
 
     def _transcribe_so_far(self, turn: TurnAudio) -> None:
         state = self.open
@@ -265,11 +280,8 @@ class Session:
         turn = self.segmenter.turn
         if turn is None or self.open is None:
             return
-        deciding = None
-        if self.enrollment is None and turn.voiced_ms >= self.config.turns.min_turn_ms:
-            # who spoke is worked out on a thread while the last words are transcribed
-            deciding = Loading(self.attributor.decide, turn.audio(), turn.stereo(),
-                               self.dialogue.expectation.speaker, name="who-spoke")
+        self._decide_who_so_far(turn)      # (unless it was started for this speech already)
+        deciding = self.open.deciding if self.open.decided_speech_end == turn.speech_end else None
         self._transcribe_so_far(turn)
         state, self.open = self.open, None
         transcript_ready = time.monotonic()
@@ -289,8 +301,10 @@ class Session:
                 return
             self._enrollment_step(*self.enrollment.on_turn(audio, stereo), text=text)
             return
+        waiting = time.monotonic()
         who = (deciding.ready() if deciding is not None
                else self.attributor.decide(audio, stereo, self.dialogue.expectation.speaker))
+        timing["who_wait"] = time.monotonic() - waiting
         if who.handover is None:
             self._dialogue_turn(text, who, turn.start, (turn.speech_start, turn.speech_end),
                                 reason, timing)

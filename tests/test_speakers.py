@@ -468,3 +468,27 @@ def test_overlap_network_finds_two_voices_at_once_not_one(voice_dir: Path,
     long_turn = room(np.concatenate([turn, turn]), rng, snr_db=15)   # more than one chunk
     assert overlap_detector.frames(long_turn).times.size == frame_count(long_turn.size)
     assert overlap_detector.talk_over(long_turn) == []
+
+
+def test_stereo_quiet_talk_over_is_heard_on_the_interrupters_microphone(
+        voice_dir: Path, backend, overlap_detector) -> None:
+    """B mutters 10 dB under A's level: the channel levels alone miss it; the overlap
+    network on B's microphone finds it, and a turn A speaks alone stays clean."""
+    rng = np.random.default_rng(22)
+    cond = {"crosstalk_db": -6, "gain_a_db": 5, "gain_b_db": 0.0, "rt60": 0.4}
+    enr = {s: np.concatenate([say(voice_dir, s, n) for n in (0, 1, 2)]) for s in "AB"}
+    profiles = {"A": enroll("A", stereo_mix(enr["A"], np.zeros_like(enr["A"]), rng=rng, **cond),
+                            backend),
+                "B": enroll("B", stereo_mix(np.zeros_like(enr["B"]), enr["B"], rng=rng, **cond),
+                            backend)}
+    a = np.concatenate([say(voice_dir, "A", 6), say(voice_dir, "A", 7)])
+    b = np.zeros_like(a)
+    piece = say(voice_dir, "B", 8, level=-36.0)[: int(1.6 * 16000)]
+    b[40000:40000 + piece.size] = piece
+    track = stereo_mix(a, b, rng=rng, **cond)
+    heard = ChannelAttributor(profiles, overlap=overlap_detector)
+    assert heard.attribute(track).speaker == "A"
+    found = heard.interruptions(track, "A")
+    assert any(i.speaker == "B" and i.start < 4.1 and i.end > 2.5 for i in found), found
+    alone = stereo_mix(a, np.zeros_like(a), rng=rng, **cond)
+    assert heard.interruptions(alone, "A") == []

@@ -66,8 +66,10 @@ class ChannelAttributor:
     """Attribution of stereo audio, channel 0 and 1 each nearer one partner."""
 
     def __init__(self, profiles: dict[str, VoiceProfile], options: SpeakersOptions | None = None,
-                 fallback: SpeakerIdentifier | None = None) -> None:
+                 fallback: SpeakerIdentifier | None = None, overlap=None) -> None:  # noqa: ANN001
         self.options = options or SpeakersOptions()
+        # the overlap network (segmentation.OverlapDetector), when the voice model has one
+        self.overlap = overlap if overlap is not None else getattr(fallback, "overlap", None)
         self.labels = tuple(sorted(profiles))
         missing = [label for label in self.labels if not profiles[label].channel_power]
         if missing:
@@ -184,8 +186,6 @@ class ChannelAttributor:
                                                turn_speaker, expected)
         active, _ = self.activity(audio)
         other = 1 - self.labels.index(turn_speaker)
-        if expected is not None and expected != turn_speaker:
-            pass
         found: list[Interruption] = []
         run_start = None
         gap = 0
@@ -204,4 +204,20 @@ class ChannelAttributor:
                                                   self.labels[other],
                                                   "overlap" if both else "talk_over"))
                     run_start, gap = None, 0
+        if self.overlap is not None:
+            found += self._talk_over_heard(audio, other, found)
         return found
+
+    def _talk_over_heard(self, audio: np.ndarray, other: int,
+                         found: list[Interruption]) -> list[Interruption]:
+        """Talk-over the levels missed (a quiet interrupter under a loud speaker): the
+        overlap network listens to the interrupter's own microphone, where their voice is
+        strongest next to the speaker's."""
+        from facilitator.speakers.segmentation import talk_over_stretches
+
+        channel = int(np.argmax(self.mixing[:, other]))
+        stretches = talk_over_stretches(self.overlap.frames(audio[:, channel]),
+                                        self.options.talk_over_min_s)
+        return [Interruption(start, end, self.labels[other], "overlap")
+                for start, end in stretches
+                if not any(start < f.end and end > f.start for f in found)]
