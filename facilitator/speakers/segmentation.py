@@ -36,6 +36,8 @@ HIDDEN = 128
 CLASS_SPEAKERS = ((), (0,), (1,), (2,), (0, 1), (0, 2), (1, 2))
 PAIRS = (4, 5, 6)
 MASS_FLOOR = 0.15              # frames less likely than this add nothing to a stretch's mass
+MIN_BOTH_S = 0.3               # talk-over holds this much of both voices at once (or the
+                               # main voice on both sides of it)
 
 
 class SegmentationUnavailable(Exception):
@@ -144,18 +146,19 @@ class FrameProbabilities:
     speech: np.ndarray
     overlap: np.ndarray
     other: np.ndarray
+    main: np.ndarray          # P(the chunk's main speaker speaks)
 
 
-def other_than_main(probs: np.ndarray) -> np.ndarray:
-    """P(a voice other than the chunk's most active local speaker) per frame, from the
-    (frames, 7) powerset probabilities of one chunk."""
+def main_and_other(probs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """P(the chunk's most active local speaker) and P(a voice other than it) per frame,
+    from the (frames, 7) powerset probabilities of one chunk."""
     activity = np.zeros((probs.shape[0], 3))
     for cls, speakers in enumerate(CLASS_SPEAKERS):
         for k in speakers:
             activity[:, k] += probs[:, cls]
     main = int(np.argmax(activity.sum(axis=0)))
-    return sum(probs[:, cls] for cls, speakers in enumerate(CLASS_SPEAKERS)
-               if any(k != main for k in speakers))
+    return activity[:, main], sum(probs[:, cls] for cls, speakers in enumerate(CLASS_SPEAKERS)
+                                  if any(k != main for k in speakers))
 
 
 class OverlapDetector:
@@ -190,9 +193,9 @@ class OverlapDetector:
         total = frame_count(audio.size)
         if total == 0:
             empty = np.zeros(0)
-            return FrameProbabilities(empty, empty, empty, empty)
+            return FrameProbabilities(empty, empty, empty, empty, empty)
         probs = np.zeros((total, 7))
-        other = np.zeros(total)
+        main, other = np.zeros(total), np.zeros(total)
         starts = list(range(0, max(audio.size - chunk, 0) + 1, chunk))
         if starts[-1] + chunk < audio.size:
             starts.append(audio.size - chunk)
@@ -201,10 +204,11 @@ class OverlapDetector:
             first = start // FRAME_STEP
             n = min(p.shape[0], total - first)
             probs[first:first + n] = p[:n]
-            other[first:first + n] = other_than_main(p)[:n]
+            chunk_main, chunk_other = main_and_other(p)
+            main[first:first + n], other[first:first + n] = chunk_main[:n], chunk_other[:n]
         times = (np.arange(total) * FRAME_STEP + FRAME_SPAN / 2) / SAMPLE_RATE
         return FrameProbabilities(times, 1.0 - probs[:, 0], probs[:, list(PAIRS)].sum(axis=1),
-                                  other)
+                                  other, main)
 
     def overlaps(self, audio: np.ndarray, threshold: float = 0.5,
                  min_s: float = 0.0) -> list[tuple[float, float]]:
@@ -227,7 +231,10 @@ class OverlapDetector:
 def talk_over_stretches(fp: FrameProbabilities, min_s: float = 0.6,
                         window_s: float = 2.0) -> list[tuple[float, float]]:
     """See `OverlapDetector.talk_over`; each stretch spans the frames likelier than not
-    to hold the second voice around where the mass reached `min_s`."""
+    to hold the second voice around where the mass reached `min_s`. A second voice that
+    follows the first without talking over it, and without the first coming back around
+    it, is a handover, not talk-over: a stretch needs `MIN_BOTH_S` of both at once, or the
+    main voice speaking on both sides of it."""
     if fp.other.size == 0:
         return []
     step = FRAME_STEP / SAMPLE_RATE
@@ -241,6 +248,12 @@ def talk_over_stretches(fp: FrameProbabilities, min_s: float = 0.6,
         if likely.any():
             start, end = float(fp.times[likely].min()), float(fp.times[likely].max())
         lo, hi = max(start - step / 2, 0.0), end + step / 2
+        inside = (fp.times >= lo) & (fp.times <= hi)
+        both = float(fp.overlap[inside].sum()) * step
+        before = float(fp.main[fp.times < lo].sum()) * step
+        after = float(fp.main[fp.times > hi].sum()) * step
+        if both < MIN_BOTH_S and min(before, after) < MIN_BOTH_S:
+            continue
         if found and lo <= found[-1][1]:
             found[-1] = (found[-1][0], max(hi, found[-1][1]))
         else:
