@@ -22,6 +22,10 @@ class Loading(Generic[T]):
         except BaseException as error:   # handed to whoever waits
             self._error = error
 
+    @property
+    def running(self) -> bool:
+        return self._thread.is_alive()
+
     def ready(self) -> T:
         self._thread.join()
         if self._error is not None:

@@ -238,11 +238,13 @@ class Session:
 
     def _decide_who_so_far(self, turn: TurnAudio) -> None:
         """Work out who spoke on a thread as soon as the speaker pauses, while the words so
-        far are transcribed: when the pause ends the turn, the answer is (nearly) ready."""
+        far are transcribed: when the pause ends the turn, the answer is (nearly) ready.
+        One such thread at a time: a long turn with many pauses does not pile them up."""
         state = self.open
         if (state is None or self.enrollment is not None
                 or turn.voiced_ms < self.config.turns.min_turn_ms
-                or state.decided_speech_end == turn.speech_end):
+                or state.decided_speech_end == turn.speech_end
+                or (state.deciding is not None and state.deciding.running)):
             return
         state.deciding = Loading(self.attributor.decide, turn.audio(), turn.stereo(),
                                  self.dialogue.expectation.speaker, name="who-spoke")

@@ -42,6 +42,15 @@ def say(voice_dir: Path, label: str, n: int, level: float = -26.0) -> np.ndarray
     return set_level(load_wav(voice_dir / f"{label}_{n}.wav"), level)
 
 
+def talk_over_scene(voice_dir: Path, over_s: float = 1.6) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A's two-sentence turn, B's sentence, and the turn with B talking over it for
+    `over_s` from 2.5 s on."""
+    turn = np.concatenate([say(voice_dir, "A", 6), say(voice_dir, "A", 7)])
+    other = say(voice_dir, "B", 8)
+    mixed, _ = compose([("A", turn, 0.0), ("B", other[: int(over_s * 16000)], 2.5)])
+    return turn, other, mixed
+
+
 @pytest.fixture(scope="session")
 def backend():
     return make_backend("gmm")
@@ -130,9 +139,7 @@ def test_two_voices_without_pause_are_split_where_the_voice_changes(voice_dir: P
 
 def test_interruption_found_backchannel_ignored(voice_dir: Path, ident) -> None:
     rng = np.random.default_rng(5)
-    turn = np.concatenate([say(voice_dir, "A", 6), say(voice_dir, "A", 7)])
-    other = say(voice_dir, "B", 8)
-    talk_over, _ = compose([("A", turn, 0.0), ("B", other[: int(1.6 * 16000)], 2.5)])
+    turn, other, talk_over = talk_over_scene(voice_dir)
     att = ident.attribute(room(talk_over, rng, snr_db=15), expected="A")
     found = ident.interruptions(att, turn_speaker="A")
     assert att.speaker == "A"
@@ -381,9 +388,7 @@ def test_campplus_attributes_turns_and_confirms_interruptions(voice_dir: Path, h
             assert att.speaker == s, (n, s, att)
             assert att.confidence > 0.9
             assert att.elapsed_ms < 500
-    turn = np.concatenate([say(voice_dir, "A", 6), say(voice_dir, "A", 7)])
-    other = say(voice_dir, "B", 8)
-    talk_over, _ = compose([("A", turn, 0.0), ("B", other[: int(1.6 * 16000)], 2.5)])
+    turn, _, talk_over = talk_over_scene(voice_dir)
     att = hybrid.attribute(room(talk_over, rng, snr_db=15), expected="A")
     found = hybrid.interruptions(att, turn_speaker="A")
     assert att.speaker == "A"
@@ -447,9 +452,7 @@ def test_overlap_network_finds_two_voices_at_once_not_one(voice_dir: Path,
     from facilitator.speakers.segmentation import frame_count
 
     rng = np.random.default_rng(21)
-    turn = np.concatenate([say(voice_dir, "A", 6), say(voice_dir, "A", 7)])
-    other = say(voice_dir, "B", 8)
-    mixed, _ = compose([("A", turn, 0.0), ("B", other[: int(1.6 * 16000)], 2.5)])
+    turn, _, mixed = talk_over_scene(voice_dir)
     track = room(mixed, rng, snr_db=15)
     frames = overlap_detector.frames(track)
     assert frames.times.size == frame_count(track.size)
