@@ -490,3 +490,37 @@ def test_stereo_quiet_talk_over_is_heard_on_the_interrupters_microphone(
     assert any(i.speaker == "B" and i.start < 4.1 and i.end > 2.5 for i in found), found
     alone = stereo_mix(a, np.zeros_like(a), rng=rng, **cond)
     assert heard.interruptions(alone, "A") == []
+
+
+def test_two_voice_frames_map_the_network_to_30ms_frames() -> None:
+    from facilitator.speakers.segmentation import FrameProbabilities, two_voices_likely
+
+    times = np.arange(0.0, 3.0, 0.017)
+    both = np.where((times > 1.0) & (times < 1.6), 0.9, 0.05)
+    alone = np.where((times > 2.0) & (times < 2.6), 0.9, 0.05)   # a second voice alone
+    fp = FrameProbabilities(times, np.ones_like(times), both, np.maximum(both, alone), 1 - both)
+    likely = two_voices_likely(fp, 100)
+    frames = np.flatnonzero(likely)
+    assert likely.size == 100
+    assert abs(frames[0] * 0.03 - 1.0) < 0.05 and abs((frames[-1] + 1) * 0.03 - 1.6) < 0.05
+    empty = FrameProbabilities(*(np.zeros(0),) * 5)
+    assert not two_voices_likely(empty, 10).any()
+
+
+def test_chunk_embeddings_pool_over_the_frames_asked_for(voice_dir: Path, hybrid) -> None:
+    """One span holding A then B: pooled over A's frames it leans to A, over B's to B
+    (the talk-over and backchannel frames are left out this way)."""
+    from facilitator.speakers.audio import voiced_mask
+
+    a, b = say(voice_dir, "A", 4)[: 24000], say(voice_dir, "B", 5)[: 24000]
+    audio = room(np.concatenate([a, b]), np.random.default_rng(23), snr_db=20)
+    voiced = voiced_mask(audio)
+    half = voiced.size // 2
+    first, second = voiced.copy(), voiced.copy()
+    first[half:] = False
+    second[:half] = False
+    span = [(0.0, audio.size / 16000)]
+    cos_a, _ = hybrid.scorer.span_similarity(audio, voiced, span, first, 1)
+    cos_b, _ = hybrid.scorer.span_similarity(audio, voiced, span, second, 1)
+    assert cos_a[0, 0] - cos_a[0, 1] > 0.1, cos_a
+    assert cos_b[0, 1] - cos_b[0, 0] > 0.1, cos_b

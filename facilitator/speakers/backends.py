@@ -315,11 +315,11 @@ class CAMEmbedder:
         ref = fb[mask] if mask.sum() >= 50 else fb
         return fb - ref.mean(axis=0, keepdims=True), mask
 
-    def embed_spans(self, fb: np.ndarray, mask: np.ndarray,
-                    spans: list[tuple[int, int]]) -> tuple[np.ndarray, np.ndarray]:
+    def embed_spans(self, fb: np.ndarray, mask: np.ndarray, spans: list[tuple[int, int]],
+                    masks: list[np.ndarray] | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Unit embeddings (S, 192) of fbank frame ranges, each run through the network on
-        its own (equal lengths in one batch), pooled over its voiced frames; and the
-        voiced share of each range."""
+        its own (equal lengths in one batch), pooled over its voiced frames (those of
+        `masks[i]` when given); and the share of each range so pooled."""
         emb = np.zeros((len(spans), self.model.dense_w.shape[0]), np.float32)
         share = np.zeros(len(spans))
         by_length: dict[int, list[int]] = {}
@@ -332,7 +332,7 @@ class CAMEmbedder:
             outs = self.model.frames_batch(batch)
             for i, out in zip(idx, outs):
                 s = spans[i][0]
-                m = mask[s: s + length].astype(np.float64)
+                m = (mask if masks is None else masks[i])[s: s + length].astype(np.float64)
                 share[i] = float(m.mean()) if m.size else 0.0
                 m = np.pad(m, (0, max(0, 2 * out.shape[1] - m.size)))[: 2 * out.shape[1]]
                 sub = m.reshape(-1, 2).mean(axis=1)
@@ -419,8 +419,11 @@ class HybridScorer:
         return self.gmm.score(audio, voiced, window_s, hop_s)
 
     def span_similarity(self, audio: np.ndarray, voiced: np.ndarray,
-                        spans_s: list[tuple[float, float]]) -> tuple[np.ndarray, np.ndarray]:
-        """Cosine of each span's CAM++ embedding to each partner (S, 2), voiced shares."""
+                        spans_s: list[tuple[float, float]], pool: np.ndarray | None = None,
+                        n_pooled: int = 0) -> tuple[np.ndarray, np.ndarray]:
+        """Cosine of each span's CAM++ embedding to each partner (S, 2), voiced shares.
+        The first `n_pooled` spans are pooled over the 30 ms frames of `pool` only (the
+        network still hears the rest of the span), the others over `voiced`."""
         fb, mask = self.cam.fbank(audio, voiced)
         n = fb.shape[0]
         spans = []
@@ -428,7 +431,11 @@ class HybridScorer:
             s = int(np.clip(round(start / FRAME_S), 0, max(n - 1, 0)))
             e = int(np.clip(round(end / FRAME_S), s + 1, max(n, s + 1)))
             spans.append((s, e))
-        emb, share = self.cam.embed_spans(fb, mask, spans)
+        masks = None
+        if pool is not None and n_pooled:
+            only = frame_voicing(pool, n)
+            masks = [only if k < n_pooled else mask for k in range(len(spans))]
+        emb, share = self.cam.embed_spans(fb, mask, spans, masks)
         return emb @ self.centres.T, share
 
 

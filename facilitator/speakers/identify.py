@@ -22,7 +22,7 @@ from facilitator.speakers.audio import voiced_mask
 from facilitator.speakers.backends import Backend, WindowScores, make_backend
 from facilitator.speakers.enrollment import VoiceProfile
 from facilitator.speakers.options import SpeakersOptions
-from facilitator.speakers.segmentation import runs, talk_over_stretches
+from facilitator.speakers.segmentation import runs, talk_over_stretches, two_voices_likely
 
 # scale from a backend's window score difference to log-odds of one window
 EVIDENCE_SCALE = {"gmm": 1.0, "dvector": 6.0, "campplus": 1.0}   # campplus windows: its GMM
@@ -212,11 +212,11 @@ class SpeakerIdentifier:
         talk_over = None
         clean = voiced
         if self.overlap is not None:
-            talk_over = talk_over_stretches(self.overlap.frames(audio),
-                                            self.options.talk_over_min_s)
-            clean, inside = self._outside(talk_over, voiced, ws)
-            if (used & ~inside).sum() >= 2:
-                evidence = np.where(inside, 0.0, evidence)   # two voices at once say little
+            fp = self.overlap.frames(audio)
+            talk_over = talk_over_stretches(fp, self.options.talk_over_min_s)
+            clean = self._outside(talk_over, voiced) & ~two_voices_likely(fp, voiced.size)
+            # two voices at once say little: each window counts by its share of clean voice
+            evidence = evidence * self._clean_share(clean, voiced, ws)
         overlap = max(self.options.window_s / self.options.hop_s, 1.0)
         total = float(evidence.sum() / overlap)
         known = float(np.average(ws.known[used], weights=ws.voiced[used]))
@@ -245,22 +245,27 @@ class SpeakerIdentifier:
         return att
 
     @staticmethod
-    def _outside(stretches: list[tuple[float, float]], voiced: np.ndarray,
-                 ws: WindowScores) -> tuple[np.ndarray, np.ndarray]:
-        """The 30 ms voicing with `stretches` taken out, and which scoring windows lie
-        mostly inside them."""
+    def _outside(stretches: list[tuple[float, float]], voiced: np.ndarray) -> np.ndarray:
+        """The 30 ms voicing with `stretches` taken out."""
         clean = voiced.copy()
-        inside = np.zeros(ws.starts.size, bool)
         for start, end in stretches:
             clean[int(start / 0.03): int(np.ceil(end / 0.03))] = False
-            covered = np.clip(np.minimum(ws.ends, end) - np.maximum(ws.starts, start), 0, None)
-            inside |= covered > 0.5 * (ws.ends - ws.starts)
-        return clean, inside
+        return clean
+
+    @staticmethod
+    def _clean_share(clean: np.ndarray, voiced: np.ndarray, ws: WindowScores) -> np.ndarray:
+        """Per scoring window, the share of its voiced 30 ms frames that are `clean`."""
+        def inside(frames: np.ndarray) -> np.ndarray:
+            csum = np.concatenate([[0.0], np.cumsum(frames)])
+            lo = np.clip(np.round(ws.starts / 0.03).astype(int), 0, frames.size)
+            hi = np.clip(np.round(ws.ends / 0.03).astype(int), 0, frames.size)
+            return csum[hi] - csum[lo]
+        return inside(clean) / np.maximum(inside(voiced), 1.0)
 
     def _embed(self, att: Attribution, audio: np.ndarray, gmm_total: float,
                clean: np.ndarray | None = None) -> float:
-        """CAM++ (campplus): embed chunks spread over the turn (over its `clean` voiced
-        frames, those with one voice, when there is a second of them) and, in the same
+        """CAM++ (campplus): embed chunks spread over the turn (placed on and pooled over
+        its `clean` voiced frames, those with one voice, when there is a second of them) and, in the same
         pass, the candidate interruptions the GMM sees for the owner it would guess;
         returns the turn's log-odds with the GMM's added at `gmm_weight`."""
         assert att.voiced is not None
@@ -270,7 +275,9 @@ class SpeakerIdentifier:
         guess = self.labels[0] if gmm_total >= 0 else self.labels[1]
         candidates = self._candidates(att, guess)[:MAX_PRECHECKED]
         checks = [self._check_span(i) for i in candidates]
-        cos, share = self.scorer.span_similarity(audio, att.voiced, chunks + checks)
+        pool = place if place is not att.voiced else None
+        cos, share = self.scorer.span_similarity(audio, att.voiced, chunks + checks,
+                                                 pool, len(chunks))
         lean = cos[:, 0] - cos[:, 1]
         votes = np.clip(CAM_SCALE * lean[: len(chunks)], -CAM_CAP, CAM_CAP)
         votes *= np.clip(share[: len(chunks)] / 0.5, 0.0, 1.0)

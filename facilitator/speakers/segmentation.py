@@ -257,6 +257,16 @@ def talk_over_stretches(fp: FrameProbabilities, min_s: float = 0.6,
     return found
 
 
+def two_voices_likely(fp: FrameProbabilities, n_30ms: int, threshold: float = 0.5) -> np.ndarray:
+    """(n_30ms,) bool per 30 ms frame: two voices at once are likelier than `threshold`
+    there (for any length, a backchannel too), so the frame says little about who the
+    turn's voice is. A second voice alone (a handover) is not covered: it is evidence."""
+    if fp.overlap.size == 0 or n_30ms == 0:
+        return np.zeros(n_30ms, bool)
+    centres = (np.arange(n_30ms) + 0.5) * 0.03
+    return np.interp(centres, fp.times, fp.overlap) >= threshold
+
+
 def runs(times: np.ndarray, active: np.ndarray, min_s: float = 0.0,
          half: float = FRAME_STEP / SAMPLE_RATE / 2) -> list[tuple[float, float]]:
     """Stretches of consecutive active frames (their centres `times` +- `half`) of at
