@@ -6,6 +6,18 @@ mics and the crosstalk. For each 30 ms frame the two channel powers are unmixed 
 power per partner; a partner speaks where their power stands `channel_active_db` above
 the noise floor, and both speak (overlap) where the quieter is within
 `channel_overlap_db` of the louder. Mono input falls back to a `SpeakerIdentifier`.
+
+Whose turn a stretch is: the partner who holds more of it, a frame being held by the
+partner whose voice is `DOMINANT_DB` louder than the other's after unmixing (frames where
+both are about as loud count for neither). Counting mere activity instead lets the other
+partner win: when the mixing is ill-conditioned (strong crosstalk against a mic gain
+mismatch), a shift of the owner's channel ratio by a dB or two since enrollment leaves a
+phantom of the other partner "active" under all of the owner's speech, and a loud
+interrupter then takes the turn by masking the owner for a second or two. An interrupter
+talks over the middle of a turn while its owner holds its start and end, so each frame's
+vote is weighted by where it lies: 1 at the first and last held frame, falling linearly
+to `MIDDLE_WEIGHT` at the middle. (A hand-over, one partner and then the other, is decided
+much as by plain time: the weights are symmetric about the middle.)
 """
 
 from __future__ import annotations
@@ -23,6 +35,9 @@ FRAME = SAMPLE_RATE * VAD_FRAME_MS // 1000
 FRAME_S = VAD_FRAME_MS / 1000
 SMOOTH = 15                # frames (450 ms) of channel power averaged before unmixing
 RATIO_SLACK_DB = 1.0       # how far the channel ratio of one voice wanders over SMOOTH frames
+HOLD_SMOOTH = 5            # frames (150 ms) of channel power averaged before asking who is louder
+DOMINANT_DB = 3.0          # a partner holds a frame when this much louder than the other
+MIDDLE_WEIGHT = 0.3        # a held frame's vote at the middle of a turn (1 at its start and end)
 
 
 def phantom_db(mixing: np.ndarray, slack_db: float = RATIO_SLACK_DB) -> np.ndarray:
@@ -119,9 +134,9 @@ class ChannelAttributor:
         return active, db
 
     def turn_activity(self, stereo: np.ndarray) -> np.ndarray:
-        """Per frame, which partners speak, for deciding whose turn it is: unmixed 30 ms
-        frames, a partner heard when `channel_active_db` above the noise and within
-        `channel_overlap_db` of the louder, smoothed over +-4 frames. (The smoothed
+        """Per frame, which partners speak, for the turn's segments (and the confidence):
+        unmixed 30 ms frames, a partner heard when `channel_active_db` above the noise and
+        within `channel_overlap_db` of the louder, smoothed over +-4 frames. (The smoothed
         `activity` is stricter about a second voice, which suits interruptions, but over
         a whole turn it gives the owner less time than they spoke.)"""
         p = np.maximum(frame_powers(stereo) @ self.unmix.T, 0.0)
@@ -133,6 +148,37 @@ class ChannelAttributor:
         kernel = np.ones(9) / 9
         return np.stack([np.convolve(active[:, k].astype(float), kernel, "same") > 0.4
                          for k in range(2)], axis=1)
+
+    def held(self, stereo: np.ndarray) -> np.ndarray:
+        """(frames, 2) bool: which partner holds each frame, i.e. is the dominant voice.
+
+        Channel powers are averaged over `HOLD_SMOOTH` frames (150 ms) and unmixed; where
+        the louder voice stands `channel_active_db` above the noise, it holds the frame if
+        `DOMINANT_DB` louder than the other. A phantom of the other partner left by
+        unmixing errors is rarely louder than the voice that makes it, so it holds little.
+        """
+        raw = frame_powers(stereo)
+        if raw.shape[0] == 0:
+            return np.zeros((0, 2), bool)
+        kernel = np.ones(HOLD_SMOOTH) / HOLD_SMOOTH
+        smooth = np.stack([np.convolve(raw[:, c], kernel, "same") for c in range(2)], axis=1)
+        db = 10 * np.log10(np.maximum(smooth @ self.unmix.T, 0.0) + 1e-12)
+        total = 10 * np.log10(np.maximum(raw @ self.unmix.T, 0.0).sum(axis=1) + 1e-12)
+        heard = db.max(axis=1) > np.percentile(total, 10) + self.options.channel_active_db
+        lead = db[:, 0] - db[:, 1]
+        return np.stack([heard & (lead > DOMINANT_DB), heard & (lead < -DOMINANT_DB)], axis=1)
+
+    @staticmethod
+    def turn_votes(held: np.ndarray) -> np.ndarray:
+        """(2,) each partner's held frames, weighted by where they lie in the turn: 1 at
+        the first and last held frame, `MIDDLE_WEIGHT` at the middle (an interrupter talks
+        over the middle; the turn's owner holds its start and end)."""
+        frames = np.flatnonzero(held.any(axis=1))
+        if frames.size == 0:
+            return np.zeros(2)
+        where = (np.arange(held.shape[0]) - frames[0]) / max(frames[-1] - frames[0], 1)
+        weight = MIDDLE_WEIGHT + (1 - MIDDLE_WEIGHT) * np.clip(np.abs(2 * where - 1), 0, 1)
+        return (held * weight[:, None]).sum(axis=0)
 
     def attribute(self, audio: np.ndarray, expected: str | None = None) -> Attribution:
         """Who spoke this stretch; stereo by level, mono through the fallback identifier."""
@@ -149,13 +195,14 @@ class ChannelAttributor:
         if not speaking.any():
             return Attribution(None, 0.0, [], 0.0, 0.0, 1000 * (time.perf_counter() - started),
                                "channels")
-        # energy share over the frames where someone speaks decides the turn
+        # who holds more of the turn (weighted, see the module docstring) decides it;
+        # on a tie, the energy share over the frames where someone speaks
         share = power[speaking].sum(axis=0)
         frac = share / (share.sum() + 1e-20)
         best = int(np.argmax(frac))
-        time_a, time_b = active[:, 0].sum(), active[:, 1].sum()
-        if time_a != time_b:
-            best = 0 if time_a > time_b else 1
+        votes = self.turn_votes(self.held(audio))
+        if votes[0] != votes[1]:
+            best = int(np.argmax(votes))
         confidence = float(max(active[:, best].sum() / max(speaking.sum(), 1), frac[best]))
         segments = self._segments(active)
         return Attribution(self.labels[best], min(1.0, confidence), segments, voiced_s, 1.0,
