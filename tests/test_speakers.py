@@ -524,3 +524,20 @@ def test_chunk_embeddings_pool_over_the_frames_asked_for(voice_dir: Path, hybrid
     cos_b, _ = hybrid.scorer.span_similarity(audio, voiced, span, second, 1)
     assert cos_a[0, 0] - cos_a[0, 1] > 0.1, cos_a
     assert cos_b[0, 1] - cos_b[0, 0] > 0.1, cos_b
+
+
+def test_faint_second_voice_is_a_candidate_only_when_long_and_over_the_main_voice() -> None:
+    from facilitator.speakers.segmentation import FrameProbabilities, faint_talk_over
+
+    times = np.arange(0.0, 6.0, 0.017)
+
+    def frames(other_from: float, other_to: float, main_to: float = 6.0) -> FrameProbabilities:
+        other = np.where((times >= other_from) & (times < other_to), 0.3, 0.02)
+        main = np.where(times < main_to, 0.95, 0.02)
+        return FrameProbabilities(times, np.maximum(main, other), 0.3 * other, other, main)
+
+    found = faint_talk_over(frames(2.0, 3.2), [])
+    assert len(found) == 1 and abs(found[0][0] - 2.0) < 0.05 and abs(found[0][1] - 3.2) < 0.05
+    assert faint_talk_over(frames(2.0, 2.5), []) == []                 # too short: a backchannel
+    assert faint_talk_over(frames(2.0, 3.2), [(1.8, 2.6)]) == []       # already talk-over
+    assert faint_talk_over(frames(4.5, 6.0, main_to=4.5), []) == []    # after the voice: a handover

@@ -22,14 +22,16 @@ from facilitator.speakers.audio import voiced_mask
 from facilitator.speakers.backends import Backend, WindowScores, make_backend
 from facilitator.speakers.enrollment import VoiceProfile
 from facilitator.speakers.options import SpeakersOptions
-from facilitator.speakers.segmentation import runs, talk_over_stretches, two_voices_likely
+from facilitator.speakers.segmentation import (
+    faint_talk_over, runs, talk_over_stretches, two_voices_likely,
+)
 
 # scale from a backend's window score difference to log-odds of one window
 EVIDENCE_SCALE = {"gmm": 1.0, "dvector": 6.0, "campplus": 1.0}   # campplus windows: its GMM
 EVIDENCE_CAP = 4.0         # no single window may count for more than this (log-odds)
 CAM_SCALE = 8.0            # CAM++: cosine difference to log-odds of one embedded chunk
 CAM_CAP = 4.0              # no chunk may count for more than this
-CONFIRM_MARGIN = 0.15      # CAM++: how much further to the other partner a candidate
+CONFIRM_MARGIN = 0.3       # CAM++: how much further to the other partner a candidate
                            # interruption must lean than the turn's own chunks
 MAX_PRECHECKED = 1         # candidates embedded along with the chunks in `attribute`
 MIN_VOICED = 0.25          # windows less voiced than this carry no evidence
@@ -78,6 +80,8 @@ class Attribution:
     chunk_votes: np.ndarray | None = field(default=None, repr=False, compare=False)
     checked: dict | None = field(default=None, repr=False, compare=False)  # candidate leans
     talk_over: list[tuple[float, float]] | None = field(default=None, repr=False, compare=False)
+    faint_talk_over: list[tuple[float, float]] = field(default_factory=list, repr=False,
+                                                       compare=False)
 
     def record_fields(self) -> dict[str, object]:
         """What the turn's record entry gets: {"speaker":.., "speaker_confidence":..}."""
@@ -214,6 +218,7 @@ class SpeakerIdentifier:
         if self.overlap is not None:
             fp = self.overlap.frames(audio)
             talk_over = talk_over_stretches(fp, self.options.talk_over_min_s)
+            faint = faint_talk_over(fp, talk_over)
             clean = self._outside(talk_over, voiced) & ~two_voices_likely(fp, voiced.size)
             # two voices at once say little: each window counts by its share of clean voice
             evidence = evidence * self._clean_share(clean, voiced, ws)
@@ -227,6 +232,8 @@ class SpeakerIdentifier:
                           0.0, self.backend.name, np.stack([ws.starts, ws.ends], axis=1),
                           evidence, ws.voiced, self.labels, llr, None, voiced)
         att.talk_over = talk_over
+        if self.overlap is not None:
+            att.faint_talk_over = faint
         if hasattr(self.scorer, "span_similarity"):
             total = self._embed(att, audio, total, clean)
         if expected in self.labels:
@@ -340,13 +347,16 @@ class SpeakerIdentifier:
         return sorted(found, key=lambda i: i.start)
 
     def _candidates(self, attribution: Attribution, owner: str) -> list[Interruption]:
-        """Stretches the GMM finds for the other partner: segments of their voice and,
-        without the overlap network, runs of windows where the owner's evidence sags
-        (see `_talk_over`)."""
+        """Stretches that may be the other partner, for the embeddings to confirm: the
+        GMM's segments of their voice, a second voice the overlap network hears only
+        faintly (`segmentation.faint_talk_over`) and, without the overlap network, runs of
+        windows where the owner's evidence sags (see `_talk_over`)."""
         other = next(label for label in self.labels if label != owner)
         found = [Interruption(seg.start, seg.end, other) for seg in attribution.segments
                  if seg.speaker == other
                  and seg.end - seg.start >= self.options.min_interruption_s]
+        found += [Interruption(start, end, other) for start, end in attribution.faint_talk_over
+                  if not any(start < f.end and end > f.start for f in found)]
         if self.overlap is None:
             found += [i for i in self._talk_over(attribution, owner, other)
                       if not any(i.start < f.end and i.end > f.start for f in found)]

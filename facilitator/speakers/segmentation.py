@@ -35,6 +35,9 @@ HIDDEN = 128
 CLASS_SPEAKERS = ((), (0,), (1,), (2,), (0, 1), (0, 2), (1, 2))
 PAIRS = (4, 5, 6)
 MASS_FLOOR = 0.15              # frames less likely than this add nothing to a stretch's mass
+FAINT_EXTENT_S = 0.8           # a faintly heard second voice spans at least this long ...
+FAINT_MASS_S = 0.2             # ... holds this much of it (probability mass) ...
+FAINT_GAP_S = 0.3              # ... with gaps of at most this
 MIN_BOTH_S = 0.3               # talk-over holds this much of both voices at once (or the
                                # main voice on both sides of it)
 
@@ -229,8 +232,7 @@ def talk_over_stretches(fp: FrameProbabilities, min_s: float = 0.6,
     """See `OverlapDetector.talk_over`; each stretch spans the frames likelier than not
     to hold the second voice around where the mass reached `min_s`. A second voice that
     follows the first without talking over it, and without the first coming back around
-    it, is a handover, not talk-over: a stretch needs `MIN_BOTH_S` of both at once, or the
-    main voice speaking on both sides of it."""
+    it, is a handover, not talk-over (see `_over_the_main_voice`)."""
     if fp.other.size == 0:
         return []
     step = FRAME_STEP / SAMPLE_RATE
@@ -244,17 +246,48 @@ def talk_over_stretches(fp: FrameProbabilities, min_s: float = 0.6,
         if likely.any():
             start, end = float(fp.times[likely].min()), float(fp.times[likely].max())
         lo, hi = max(start - step / 2, 0.0), end + step / 2
-        inside = (fp.times >= lo) & (fp.times <= hi)
-        both = float(fp.overlap[inside].sum()) * step
-        before = float(fp.main[fp.times < lo].sum()) * step
-        after = float(fp.main[fp.times > hi].sum()) * step
-        if both < MIN_BOTH_S and min(before, after) < MIN_BOTH_S:
+        if not _over_the_main_voice(fp, lo, hi):
             continue
         if found and lo <= found[-1][1]:
             found[-1] = (found[-1][0], max(hi, found[-1][1]))
         else:
             found.append((lo, hi))
     return found
+
+
+def faint_talk_over(fp: FrameProbabilities, strong: list[tuple[float, float]],
+                    min_extent_s: float = FAINT_EXTENT_S) -> list[tuple[float, float]]:
+    """Stretches where a second voice is only faintly likely (above `MASS_FLOOR`, gaps of
+    up to `FAINT_GAP_S`) but for at least `min_extent_s`, with `FAINT_MASS_S` of it, outside
+    the `strong` talk-over: a quiet interrupter the network half hears. Not proof on their
+    own: `SpeakerIdentifier` keeps them only when the speaker embedding agrees."""
+    step = FRAME_STEP / SAMPLE_RATE
+    found: list[tuple[float, float]] = []
+    for lo, hi in runs(fp.times, fp.other >= MASS_FLOOR):
+        if found and lo - found[-1][1] <= FAINT_GAP_S:
+            found[-1] = (found[-1][0], hi)
+        else:
+            found.append((lo, hi))
+    kept = []
+    for lo, hi in found:
+        inside = (fp.times >= lo) & (fp.times <= hi)
+        mass = float(np.where(fp.other[inside] >= MASS_FLOOR, fp.other[inside], 0.0).sum()) * step
+        if (hi - lo >= min_extent_s and mass >= FAINT_MASS_S
+                and not any(lo < e and hi > s for s, e in strong)
+                and _over_the_main_voice(fp, lo, hi)):
+            kept.append((lo, hi))
+    return kept
+
+
+def _over_the_main_voice(fp: FrameProbabilities, lo: float, hi: float) -> bool:
+    """Whether the second voice in [lo, hi] talks over the main one: `MIN_BOTH_S` of both
+    at once, or the main voice speaking on both sides of it (else it is a handover)."""
+    step = FRAME_STEP / SAMPLE_RATE
+    inside = (fp.times >= lo) & (fp.times <= hi)
+    both = float(fp.overlap[inside].sum()) * step
+    before = float(fp.main[fp.times < lo].sum()) * step
+    after = float(fp.main[fp.times > hi].sum()) * step
+    return both >= MIN_BOTH_S or min(before, after) >= MIN_BOTH_S
 
 
 def two_voices_likely(fp: FrameProbabilities, n_30ms: int, threshold: float = 0.5) -> np.ndarray:
