@@ -214,6 +214,7 @@ class SpeakerIdentifier:
             return Attribution(None, 0.0, [], voiced_s, 0.0,
                                1000 * (time.perf_counter() - started), self.backend.name)
         talk_over = None
+        faint: list[tuple[float, float]] = []
         clean = voiced
         if self.overlap is not None:
             fp = self.overlap.frames(audio)
@@ -231,9 +232,7 @@ class SpeakerIdentifier:
         att = Attribution(None, 0.0, self._segments(ws, path, duration, voiced), voiced_s, known,
                           0.0, self.backend.name, np.stack([ws.starts, ws.ends], axis=1),
                           evidence, ws.voiced, self.labels, llr, None, voiced)
-        att.talk_over = talk_over
-        if self.overlap is not None:
-            att.faint_talk_over = faint
+        att.talk_over, att.faint_talk_over = talk_over, faint
         if hasattr(self.scorer, "span_similarity"):
             total = self._embed(att, audio, total, clean)
         if expected in self.labels:
@@ -272,8 +271,8 @@ class SpeakerIdentifier:
     def _embed(self, att: Attribution, audio: np.ndarray, gmm_total: float,
                clean: np.ndarray | None = None) -> float:
         """CAM++ (campplus): embed chunks spread over the turn (placed on and pooled over
-        its `clean` voiced frames, those with one voice, when there is a second of them) and, in the same
-        pass, the candidate interruptions the GMM sees for the owner it would guess;
+        its `clean` voiced frames, those with one voice, when there is a second of them)
+        and, in the same pass, the longest candidate interruption for the owner it would guess;
         returns the turn's log-odds with the GMM's added at `gmm_weight`."""
         assert att.voiced is not None
         duration = audio.size / 16000
