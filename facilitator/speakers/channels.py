@@ -67,6 +67,23 @@ def frame_powers(stereo: np.ndarray) -> np.ndarray:
     return np.mean(stereo[: n * FRAME].reshape(n, FRAME, stereo.shape[1]) ** 2, axis=1)
 
 
+def smoothed(values: np.ndarray, frames: int) -> np.ndarray:
+    """(frames, 2) values averaged over `frames` frames, each column on its own."""
+    kernel = np.ones(frames) / frames
+    return np.stack([np.convolve(values[:, c], kernel, "same") for c in range(values.shape[1])],
+                    axis=1)
+
+
+def to_db(power: np.ndarray) -> np.ndarray:
+    return 10 * np.log10(power + 1e-12)
+
+
+def noise_floor_db(power: np.ndarray) -> float:
+    """The level of the pauses between words: the 10th percentile of the frames' total
+    power (dB)."""
+    return float(np.percentile(to_db(power.sum(axis=1)), 10)) if power.size else -120.0
+
+
 def channel_powers_when_voiced(stereo: np.ndarray, voiced: np.ndarray) -> list[float]:
     """Mean power of each channel over the voiced frames (what enrollment keeps)."""
     powers = frame_powers(stereo)
@@ -103,10 +120,10 @@ class ChannelAttributor:
         self.relative_db = np.clip(-phantom_db(self.mixing) - 3.0, 1.0,
                                    self.options.channel_overlap_db)
 
-    def partner_powers(self, stereo: np.ndarray) -> np.ndarray:
-        """(frames, 2) estimated power of each partner's voice per 30 ms frame."""
-        p = frame_powers(stereo) @ self.unmix.T
-        return np.maximum(p, 0.0)
+    def partner_powers(self, raw: np.ndarray) -> np.ndarray:
+        """(frames, 2) estimated power of each partner's voice per 30 ms frame, from the
+        channels' `frame_powers`."""
+        return np.maximum(raw @ self.unmix.T, 0.0)
 
     def activity(self, stereo: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Per frame: which partners speak ((frames, 2) bool) and their power in dB.
@@ -122,49 +139,37 @@ class ChannelAttributor:
         raw = frame_powers(stereo)
         if raw.shape[0] == 0:
             return np.zeros((0, 2), bool), np.zeros((0, 2))
-        kernel = np.ones(SMOOTH) / SMOOTH
-        smooth = np.stack([np.convolve(raw[:, c], kernel, "same") for c in range(2)], axis=1)
-        p = np.maximum(smooth @ self.unmix.T, 0.0)
-        db = 10 * np.log10(p + 1e-12)
-        total = 10 * np.log10(raw.sum(axis=1) + 1e-12)
-        floor = np.percentile(total, 10)      # the pauses between words (unsmoothed)
+        db = to_db(self.partner_powers(smoothed(raw, SMOOTH)))
+        floor = np.percentile(to_db(raw.sum(axis=1)), 10)   # the pauses between words
         active = db > floor + self.options.channel_active_db
         louder = db.max(axis=1, keepdims=True)
         active &= db > louder - self.relative_db[None, :]
         return active, db
 
-    def turn_activity(self, stereo: np.ndarray) -> np.ndarray:
-        """Per frame, which partners speak, for the turn's segments (and the confidence):
-        unmixed 30 ms frames, a partner heard when `channel_active_db` above the noise and
-        within `channel_overlap_db` of the louder, smoothed over +-4 frames. (The smoothed
-        `activity` is stricter about a second voice, which suits interruptions, but over
-        a whole turn it gives the owner less time than they spoke.)"""
-        p = np.maximum(frame_powers(stereo) @ self.unmix.T, 0.0)
-        db = 10 * np.log10(p + 1e-12)
-        total = 10 * np.log10(p.sum(axis=1) + 1e-12)
-        floor = np.percentile(total, 10) if total.size else -120.0
-        active = db > floor + self.options.channel_active_db
+    def turn_activity(self, power: np.ndarray) -> np.ndarray:
+        """Per frame, which partners speak, for the turn's segments (and the confidence),
+        from the unmixed 30 ms `partner_powers`: a partner heard when `channel_active_db`
+        above the noise and within `channel_overlap_db` of the louder, smoothed over +-4
+        frames. (The smoothed `activity` is stricter about a second voice, which suits
+        interruptions, but over a whole turn it gives the owner less time than they spoke.)"""
+        db = to_db(power)
+        active = db > noise_floor_db(power) + self.options.channel_active_db
         active &= db > db.max(axis=1, keepdims=True) - self.options.channel_overlap_db
-        kernel = np.ones(9) / 9
-        return np.stack([np.convolve(active[:, k].astype(float), kernel, "same") > 0.4
-                         for k in range(2)], axis=1)
+        return smoothed(active.astype(float), 9) > 0.4
 
-    def held(self, stereo: np.ndarray) -> np.ndarray:
-        """(frames, 2) bool: which partner holds each frame, i.e. is the dominant voice.
+    def held(self, raw: np.ndarray, power: np.ndarray) -> np.ndarray:
+        """(frames, 2) bool: which partner holds each frame, i.e. is the dominant voice;
+        from the channels' `frame_powers` and their unmixed `partner_powers`.
 
         Channel powers are averaged over `HOLD_SMOOTH` frames (150 ms) and unmixed; where
         the louder voice stands `channel_active_db` above the noise, it holds the frame if
         `DOMINANT_DB` louder than the other. A phantom of the other partner left by
         unmixing errors is rarely louder than the voice that makes it, so it holds little.
         """
-        raw = frame_powers(stereo)
         if raw.shape[0] == 0:
             return np.zeros((0, 2), bool)
-        kernel = np.ones(HOLD_SMOOTH) / HOLD_SMOOTH
-        smooth = np.stack([np.convolve(raw[:, c], kernel, "same") for c in range(2)], axis=1)
-        db = 10 * np.log10(np.maximum(smooth @ self.unmix.T, 0.0) + 1e-12)
-        total = 10 * np.log10(np.maximum(raw @ self.unmix.T, 0.0).sum(axis=1) + 1e-12)
-        heard = db.max(axis=1) > np.percentile(total, 10) + self.options.channel_active_db
+        db = to_db(self.partner_powers(smoothed(raw, HOLD_SMOOTH)))
+        heard = db.max(axis=1) > noise_floor_db(power) + self.options.channel_active_db
         lead = db[:, 0] - db[:, 1]
         return np.stack([heard & (lead > DOMINANT_DB), heard & (lead < -DOMINANT_DB)], axis=1)
 
@@ -188,8 +193,9 @@ class ChannelAttributor:
                 raise ValueError("mono audio and no voice identifier to fall back on")
             return self.fallback.attribute(audio.reshape(-1), expected)
         started = time.perf_counter()
-        active = self.turn_activity(audio)
-        power = self.partner_powers(audio)
+        raw = frame_powers(audio)
+        power = self.partner_powers(raw)
+        active = self.turn_activity(power)
         speaking = active.any(axis=1)
         voiced_s = float(speaking.sum() * FRAME_S)
         if not speaking.any():
@@ -200,7 +206,7 @@ class ChannelAttributor:
         share = power[speaking].sum(axis=0)
         frac = share / (share.sum() + 1e-20)
         best = int(np.argmax(frac))
-        votes = self.turn_votes(self.held(audio))
+        votes = self.turn_votes(self.held(raw, power))
         if votes[0] != votes[1]:
             best = int(np.argmax(votes))
         confidence = float(max(active[:, best].sum() / max(speaking.sum(), 1), frac[best]))
