@@ -541,3 +541,14 @@ def test_faint_second_voice_is_a_candidate_only_when_long_and_over_the_main_voic
     assert faint_talk_over(frames(2.0, 2.5), []) == []                 # too short: a backchannel
     assert faint_talk_over(frames(2.0, 3.2), [(1.8, 2.6)]) == []       # already talk-over
     assert faint_talk_over(frames(4.5, 6.0, main_to=4.5), []) == []    # after the voice: a handover
+
+
+def test_turn_embeddings_take_in_its_start_and_end(hybrid) -> None:
+    """The turn's owner holds its start and end; an interrupter talks over the middle."""
+    voiced = np.zeros(160, bool)                       # 4.8 s of 30 ms frames
+    voiced[10:150] = True                              # speech from 0.3 s to 4.5 s
+    spans = hybrid._embedding_spans(voiced, 4.8)       # 2 s budget in 1 s chunks
+    assert [tuple(round(x, 2) for x in span) for span in spans] == [(0.3, 1.3), (3.5, 4.5)]
+    short = hybrid._embedding_spans(voiced[:60], 1.8)  # speech 0.3-1.8 s: all of it
+    assert [tuple(round(x, 2) for x in span) for span in short] == [(0.2, 1.8)]
+

@@ -302,10 +302,13 @@ class SpeakerIdentifier:
 
     def _embedding_spans(self, voiced: np.ndarray, duration: float) -> list[tuple[float, float]]:
         """Where to embed a turn within `embed_budget_s`: all of its speech when short,
-        else `embed_budget_s / embed_chunk_s` chunks centred at even steps of its voiced
-        time, so the decision samples the whole turn and a stretch of the other voice in
-        one place does not take it over. (Chunks placed where the GMM finds the turn most
-        typical of itself did worse: the GMM's bias then picks the chunks.)"""
+        else `embed_budget_s / embed_chunk_s` chunks at even steps from its first voiced
+        moment to its last, so the decision samples the whole turn, always including its
+        start and end: the turn's owner holds those, while an interrupter talks over the
+        middle. (Chunks at even steps of voiced time, never at the very ends, let a long
+        loud interruption in the middle of a short turn take it over; chunks placed where
+        the GMM finds the turn most typical of itself did worse: the GMM's bias then
+        picks the chunks.)"""
         budget, chunk = self.options.embed_budget_s, self.options.embed_chunk_s
         times = np.flatnonzero(voiced) * 0.03 if voiced.any() else np.array([0.0, duration])
         first, last = float(times[0]), min(float(times[-1]) + 0.03, duration)
@@ -314,13 +317,8 @@ class SpeakerIdentifier:
             return [(max(0.0, first - pad), min(duration, last + pad))]
         k = max(1, int(round(budget / chunk)))
         length = budget / k
-        picks = [float(times[min(int((i + 0.5) / k * times.size), times.size - 1)])
-                 for i in range(k)]
-        spans = []
-        for centre in sorted(picks):
-            start = float(np.clip(centre - length / 2, 0.0, max(duration - length, 0.0)))
-            spans.append((start, start + length))
-        return spans
+        starts = np.linspace(first, last - length, k) if k > 1 else [(first + last - length) / 2]
+        return [(float(start), float(start) + length) for start in starts]
 
     def interruptions(self, attribution: Attribution, turn_speaker: str | None = None,
                       expected: str | None = None) -> list[Interruption]:
