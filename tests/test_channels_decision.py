@@ -26,6 +26,7 @@ from facilitator.speakers import ChannelAttributor
 from facilitator.speakers.audio import SAMPLE_RATE, voiced_mask
 from facilitator.speakers.channels import channel_powers_when_voiced
 from facilitator.speakers.enrollment import VoiceProfile
+from facilitator.speakers.identify import Attribution
 from facilitator.speakers.simulate import SENTENCES, espeak, set_level, stereo_mix
 
 pytestmark = pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="needs espeak-ng")
@@ -69,3 +70,50 @@ def test_loud_interrupter_over_the_middle_does_not_take_the_turn(seed: int) -> N
     found = channels.interruptions(talked_over, "A")
     assert any(i.speaker == "B" and i.start < (start + n) / SAMPLE_RATE
                and i.end > start / SAMPLE_RATE for i in found), found
+
+
+class StubVoice:
+    """Stands in for the voice identifier: always names `speaker` with `confidence`, and
+    counts how often it was asked."""
+
+    def __init__(self, speaker: str, confidence: float) -> None:
+        self.speaker, self.confidence, self.asked = speaker, confidence, 0
+
+    def attribute(self, audio: np.ndarray, expected: str | None = None) -> Attribution:
+        assert audio.ndim == 1                   # the two channels, mixed
+        self.asked += 1
+        return Attribution(self.speaker, self.confidence)
+
+
+@pytest.mark.parametrize("confidence, expected", [(0.99, "B"), (0.9, "A")])
+def test_on_poorly_separating_mics_a_sure_voice_overrules_the_levels(
+        confidence: float, expected: str) -> None:
+    rng = np.random.default_rng(4)
+    profiles = level_profiles(rng)
+    voice = StubVoice("B", confidence)
+    channels = ChannelAttributor(profiles, fallback=voice)
+    assert channels.levels_doubtful                  # -3 dB crosstalk against 10 dB of gain
+    own = set_level(np.concatenate([espeak(text, VOICES["A"]) for text in OWNER]), -26)
+    stereo = stereo_mix(own, np.zeros_like(own), rng=rng, **MICS)
+    att = channels.attribute(stereo, "A")
+    assert voice.asked == 1
+    assert att.speaker == expected
+    assert att.method == ("channels+voice" if expected == "B" else "channels")
+
+
+def test_on_well_separating_mics_the_levels_decide_alone() -> None:
+    rng = np.random.default_rng(5)
+    mics = {"crosstalk_db": -12.0, "gain_a_db": 0.0, "gain_b_db": 0.0, "rt60": 0.4}
+    profiles = {}
+    for label, voice_name in VOICES.items():
+        dry = np.concatenate([set_level(espeak(SENTENCES[n], voice_name), -26) for n in (0, 1)])
+        silent = np.zeros_like(dry)
+        stereo = stereo_mix(*((dry, silent) if label == "A" else (silent, dry)), rng=rng, **mics)
+        profiles[label] = VoiceProfile(label, label, "levels", {}, channel_power=
+                                       channel_powers_when_voiced(stereo, voiced_mask(dry)))
+    voice = StubVoice("B", 0.99)
+    channels = ChannelAttributor(profiles, fallback=voice)
+    assert not channels.levels_doubtful
+    own = set_level(espeak(SENTENCES[4], VOICES["A"]), -26)
+    att = channels.attribute(stereo_mix(own, np.zeros_like(own), rng=rng, **mics))
+    assert (att.speaker, att.method, voice.asked) == ("A", "channels", 0)

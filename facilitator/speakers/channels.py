@@ -18,6 +18,12 @@ talks over the middle of a turn while its owner holds its start and end, so each
 vote is weighted by where it lies: 1 at the first and last held frame, falling linearly
 to `MIDDLE_WEIGHT` at the middle. (A hand-over, one partner and then the other, is decided
 much as by plain time: the weights are symmetric about the middle.)
+
+Where the mics cannot tell the partners apart well (strong crosstalk against a gain
+mismatch: unmixing can leave a phantom louder than `VOICE_CHECK_PHANTOM_DB`), the levels
+alone can still be fooled by a loud interruption of a short turn. There the voice (the
+`fallback` identifier, on the two channels mixed) checks each turn's decision and
+overrules it when it is at least `VOICE_OVERRULES` sure of the other partner.
 """
 
 from __future__ import annotations
@@ -38,6 +44,9 @@ RATIO_SLACK_DB = 1.0       # how far the channel ratio of one voice wanders over
 HOLD_SMOOTH = 5            # frames (150 ms) of channel power averaged before asking who is louder
 DOMINANT_DB = 3.0          # a partner holds a frame when this much louder than the other
 MIDDLE_WEIGHT = 0.3        # a held frame's vote at the middle of a turn (1 at its start and end)
+VOICE_CHECK_PHANTOM_DB = -8.0  # mics whose unmixing can leave a phantom louder than this (dB
+                               # re the voice) have each turn's level decision checked by the voice
+VOICE_OVERRULES = 0.95     # ... and a voice at least this sure of the other partner overrules it
 
 
 def phantom_db(mixing: np.ndarray, slack_db: float = RATIO_SLACK_DB) -> np.ndarray:
@@ -117,8 +126,9 @@ class ChannelAttributor:
         self.unmix = np.linalg.inv(self.mixing)
         self.fallback = fallback
         # a second voice must stand above what unmixing errors can make up
-        self.relative_db = np.clip(-phantom_db(self.mixing) - 3.0, 1.0,
-                                   self.options.channel_overlap_db)
+        phantoms = phantom_db(self.mixing)
+        self.relative_db = np.clip(-phantoms - 3.0, 1.0, self.options.channel_overlap_db)
+        self.levels_doubtful = bool(phantoms.max() > VOICE_CHECK_PHANTOM_DB)
 
     def partner_powers(self, raw: np.ndarray) -> np.ndarray:
         """(frames, 2) estimated power of each partner's voice per 30 ms frame, from the
@@ -210,9 +220,23 @@ class ChannelAttributor:
         if votes[0] != votes[1]:
             best = int(np.argmax(votes))
         confidence = float(max(active[:, best].sum() / max(speaking.sum(), 1), frac[best]))
-        segments = self._segments(active)
-        return Attribution(self.labels[best], min(1.0, confidence), segments, voiced_s, 1.0,
-                           1000 * (time.perf_counter() - started), "channels")
+        att = Attribution(self.labels[best], min(1.0, confidence), self._segments(active),
+                          voiced_s, 1.0, 0.0, "channels")
+        if self.levels_doubtful and self.fallback is not None:
+            self._check_by_voice(att, audio, expected)
+        att.elapsed_ms = 1000 * (time.perf_counter() - started)
+        return att
+
+    def _check_by_voice(self, att: Attribution, stereo: np.ndarray,
+                        expected: str | None) -> None:
+        """Ill-conditioned mics: the voice (both channels mixed) overrules the levels'
+        choice when `VOICE_OVERRULES` sure of the other partner."""
+        assert self.fallback is not None
+        voice = self.fallback.attribute(stereo.mean(axis=1), expected)
+        if (voice.speaker is not None and voice.speaker != att.speaker
+                and voice.confidence >= VOICE_OVERRULES):
+            att.speaker, att.confidence, att.method = voice.speaker, voice.confidence, \
+                "channels+voice"
 
     def _segments(self, active: np.ndarray) -> list[Segment]:
         """Runs of frames by who speaks: a label, or None where both do (overlap)."""
