@@ -28,6 +28,8 @@ from facilitator.turns import EndOfTurnPolicy, Pause, TurnAudio, TurnSegmenter
 
 SAMPLE_RATE = 16000
 COMMIT_CHUNK_S = 3.0     # transcribed stretches at least this long are kept as they are
+WHO_SPOKE_EARLY = 0.5    # who spoke starts after this share of `pause_ms` of silence, so that
+                         # its work is mostly done before the pause starts the transcription
 
 
 class Attributor(Protocol):
@@ -222,6 +224,8 @@ class Session:
                         reason = "command"
                 if reason:
                     self._finish_turn(reason)
+            elif self.segmenter.silence_ms >= WHO_SPOKE_EARLY * self.config.turns.pause_ms:
+                self._decide_who_so_far(turn)
             elif turn.speech_end - turn.speech_start > self.config.turns.max_turn_s:
                 self._finish_turn("max_length")
         elif (not self.paused and self.now - self.last_activity > self.config.turns.silence_reprompt_s
@@ -237,9 +241,11 @@ class Session:
                      "silence_reminder")
 
     def _decide_who_so_far(self, turn: TurnAudio) -> None:
-        """Work out who spoke on a thread as soon as the speaker pauses, while the words so
-        far are transcribed: when the pause ends the turn, the answer is (nearly) ready.
-        One such thread at a time: a long turn with many pauses does not pile them up."""
+        """Work out who spoke on a thread as soon as the speaker falls silent (half a pause,
+        `WHO_SPOKE_EARLY`, before the words so far are transcribed, so the two share the
+        cores less): when the pause ends the turn, the answer is (nearly) ready. One such
+        thread at a time: a long turn with many pauses does not pile them up; while one is
+        still busy with older speech, each silent frame tries again."""
         state = self.open
         if (state is None or self.enrollment is not None
                 or turn.voiced_ms < self.config.turns.min_turn_ms

@@ -122,6 +122,11 @@ class TurnSegmenter:
             return Pause(self.turn.speech_end, silence_s, first)
         return None
 
+    @property
+    def silence_ms(self) -> int:
+        """How long the speaker of the open turn has been silent (0 while they speak)."""
+        return self._silence_frames * self.frame_ms
+
     def close_turn(self) -> TurnAudio | None:
         turn, self.turn = self.turn, None
         self._history.clear()

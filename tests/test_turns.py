@@ -62,3 +62,31 @@ def test_policy_never_cuts_a_natural_pause():
     assert policy.decide("I felt lonely when you worked late.", 2.3, cues) == "complete"
     assert policy.decide("I felt lonely because", 2.0, cues) is None
     assert policy.decide("I felt lonely because", 3.0, cues) == "silence"
+
+
+def test_silence_is_counted_from_the_last_voiced_frame_and_half_a_pause_comes_first(say):
+    """The live loop starts working out who spoke after half a pause of silence: that
+    moment must come before the pause itself, and speech must reset the count."""
+    config = TurnsConfig()
+    segmenter = TurnSegmenter(config)
+    speech = say("I felt lonely last week.")
+    audio = np.concatenate([np.zeros(8000, np.int16), speech, np.zeros(16000, np.int16)])
+    n = 480
+    half_at = pause_at = None
+    for i in range(len(audio) // n):
+        t = i * n / 16000
+        event = segmenter.push(audio[i * n:(i + 1) * n], t)
+        if segmenter.turn is None:
+            continue
+        if half_at is None and segmenter.silence_ms >= config.pause_ms / 2 \
+                and t > segmenter.turn.speech_end:
+            half_at = t
+        if pause_at is None and isinstance(event, Pause):
+            pause_at = t
+    assert half_at is not None and pause_at is not None
+    assert half_at < pause_at
+    assert segmenter.silence_ms >= 900
+    frames = speech[: len(speech) // n * n].reshape(-1, n).astype(np.float64)
+    loudest = int(np.argmax((frames ** 2).mean(axis=1)))
+    segmenter.push(speech[loudest * n:(loudest + 1) * n], len(audio) / 16000)
+    assert segmenter.silence_ms == 0
