@@ -7,7 +7,8 @@
 LibriSpeech voices in ../shared/data/voices/librispeech-test-other (skipped if absent),
 (c) stereo two-microphone simulations (crosstalk -12..-3 dB, gain mismatch up to
 +-10 dB, reverb), decided as the live loop decides them: channel levels, checked by the
-voice model (`--method`) where the mics separate the partners poorly. Every turn gets reverb (RT60 0.2-0.6 s) and pink noise at 5-15 dB SNR;
+voice model (`--method`) where the mics separate the partners poorly. Every turn gets
+reverb (RT60 0.2-0.6 s) and pink noise at 5-15 dB SNR;
 enrollments (about 14 s of audio, >= 6 s voiced) get reverb and 10-20 dB SNR (the enrollment check refuses worse
 than 10 dB). A quarter of the turns hold an interruption: 1-2 s of the other partner
 (taken from one of their recordings from its first voiced frame, at that recording's own

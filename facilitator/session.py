@@ -224,10 +224,10 @@ class Session:
                         reason = "command"
                 if reason:
                     self._finish_turn(reason)
-            elif self.segmenter.silence_ms >= WHO_SPOKE_EARLY * self.config.turns.pause_ms:
-                self._decide_who_so_far(turn)
             elif turn.speech_end - turn.speech_start > self.config.turns.max_turn_s:
                 self._finish_turn("max_length")
+            elif self.segmenter.silence_ms >= WHO_SPOKE_EARLY * self.config.turns.pause_ms:
+                self._decide_who_so_far(turn)
         elif (not self.paused and self.now - self.last_activity > self.config.turns.silence_reprompt_s
               and not self.dialogue.finished):
             if self.enrollment is not None:
