@@ -79,8 +79,9 @@ def frame_powers(stereo: np.ndarray) -> np.ndarray:
 def smoothed(values: np.ndarray, frames: int) -> np.ndarray:
     """(frames, 2) values averaged over `frames` frames, each column on its own."""
     kernel = np.ones(frames) / frames
-    return np.stack([np.convolve(values[:, c], kernel, "same") for c in range(values.shape[1])],
-                    axis=1)
+    offset, n = (frames - 1) // 2, values.shape[0]   # (never longer than `values`, as "same" is
+    return np.stack([np.convolve(values[:, c], kernel, "full")[offset:offset + n]  # for short ones)
+                     for c in range(values.shape[1])], axis=1)
 
 
 def to_db(power: np.ndarray) -> np.ndarray:

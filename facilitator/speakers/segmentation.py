@@ -238,7 +238,7 @@ def talk_over_stretches(fp: FrameProbabilities, min_s: float = 0.6,
     step = FRAME_STEP / SAMPLE_RATE
     width = max(1, int(round(window_s / step)))
     weight = np.where(fp.other >= MASS_FLOOR, fp.other, 0.0)
-    mass = np.convolve(weight, np.ones(width), "same") * step
+    mass = window_sum(weight, width) * step
     found: list[tuple[float, float]] = []
     for start, end in runs(fp.times, mass >= min_s):
         near = (fp.times >= start - window_s / 2) & (fp.times <= end + window_s / 2)
@@ -300,18 +300,28 @@ def two_voices_likely(fp: FrameProbabilities, n_30ms: int, threshold: float = 0.
     return np.interp(centres, fp.times, fp.overlap) >= threshold
 
 
+def window_sum(values: np.ndarray, width: int) -> np.ndarray:
+    """Sum of `values` over a centred window of `width` frames, one per frame (as
+    `np.convolve(..., "same")`, but never longer than `values` when the window is longer
+    than the audio, as in a turn shorter than the window)."""
+    full = np.convolve(values, np.ones(width), "full")
+    offset = (width - 1) // 2
+    return full[offset:offset + values.size]
+
+
 def runs(times: np.ndarray, active: np.ndarray, min_s: float = 0.0,
          half: float = FRAME_STEP / SAMPLE_RATE / 2) -> list[tuple[float, float]]:
     """Stretches of consecutive active frames (their centres `times` +- `half`) of at
     least `min_s`."""
     found = []
+    count = min(times.size, active.size)
     i = 0
-    while i < active.size:
+    while i < count:
         if not active[i]:
             i += 1
             continue
         j = i
-        while j + 1 < active.size and active[j + 1]:
+        while j + 1 < count and active[j + 1]:
             j += 1
         start, end = float(times[i] - half), float(times[j] + half)
         if end - start >= min_s:
