@@ -297,7 +297,7 @@ class Session:
         text = state.text
         if turn.voiced_ms < self.config.turns.min_turn_ms or not text:
             if deciding is not None:
-                deciding.ready()          # no thread is left running behind a dropped turn
+                deciding.wait()           # no thread is left running behind a dropped turn
             self.bus.publish({"type": "_dropped", "t": round(self.now, 3), "reason": "noise",
                               "start": turn.speech_start, "end": turn.speech_end})
             return
@@ -310,8 +310,7 @@ class Session:
             self._enrollment_step(*self.enrollment.on_turn(audio, stereo), text=text)
             return
         waiting = time.monotonic()
-        who = (deciding.ready() if deciding is not None
-               else self.attributor.decide(audio, stereo, self.dialogue.expectation.speaker))
+        who = self._who(audio, stereo, deciding)
         timing["who_wait"] = time.monotonic() - waiting
         if who.handover is None:
             self._dialogue_turn(text, who, turn.start, (turn.speech_start, turn.speech_end),
@@ -327,11 +326,24 @@ class Session:
             part_text = self.transcriber.transcribe(part).text
             if not part_text:
                 continue
-            expected = self.dialogue.expectation.speaker
-            part_who = self.attributor.decide(part, part_stereo, expected)
+            part_who = self._who(part, part_stereo)
             part_who.handover = None
             self._dialogue_turn(part_text, part_who, turn.start + lo / SAMPLE_RATE, bounds[index],
                                 "handover" if index == 0 else reason, timing)
+
+    def _who(self, audio: np.ndarray, stereo: np.ndarray | None,
+             deciding: "Loading[WhoSpoke] | None" = None) -> WhoSpoke:
+        """Who spoke the turn (the answer worked out early, if any). A failure in the speaker
+        room never ends the session: the turn goes by turn order, with an `error` event."""
+        expected = self.dialogue.expectation.speaker
+        try:
+            if deciding is not None:
+                return deciding.ready()
+            return self.attributor.decide(audio, stereo, expected)
+        except Exception as error:   # noqa: BLE001 - any failure: fall back, say so, go on
+            self.publish("error", message=f"who spoke could not be worked out for this turn "
+                                          f"({type(error).__name__}: {error}); it goes by turn order")
+            return TurnOrder().decide(audio, stereo, expected)
 
     def _command(self, text: str, timing: dict) -> bool:
         command = self.commands.read(text)
