@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import shutil
 import sys
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -14,9 +13,12 @@ from facilitator.config import Config
 from facilitator.dialogue import Dialogue, Script
 from facilitator.events import ControlQueue, EventBus
 from facilitator.judging import default_judge
-from facilitator.record import RecordWriter, default_data_dir, new_session_id, session_event
+from facilitator.paths import profiles_dir as configured_profiles_dir
+from facilitator.paths import session_voices_dir, sessions_dir
+from facilitator.record import RecordExists, RecordWriter, new_session_id, session_event
 from facilitator.session import Session
 from facilitator.speakers.live import SpeakerSetup, after_enrollment, prepare
+from facilitator.dialogue import Say
 from facilitator.speech_out import CheckedRenderer, SilentOutput, SoundDeviceOutput, Voice
 from facilitator.loading import Loading
 from facilitator.transcribe import Transcriber, load_transcriber
@@ -80,16 +82,17 @@ def build_session(config: Config, source: AudioSource, options: RunOptions,
         first = resumed[0] if resumed[0].get("type") == "session" else {}
         names.update(first.get("names", {}))
         session_id = first.get("id", session_id)
-    path = options.record_path or (
-        default_data_dir(config.session.data_dir) / "sessions" / f"{session_id}.jsonl"
-    )
+    path = options.record_path or (sessions_dir(config.session.data_dir) / f"{session_id}.jsonl")
+    if not resumed and options.record_path is not None and path.exists():
+        raise RecordExists(f"{path} already holds a session record; give another --record "
+                           f"path, or continue that session with `facilitator resume --record {path}`")
     session_voices = session_voices_dir(path)
     speakers = _speaker_setup(config, names, options, session_voices if resumed else None)
     if isinstance(transcriber, Loading):
         transcriber = transcriber.ready()
     command_words = prompt_files.common().get("commands", {}).get("glossary", "")
     transcriber.set_glossary(f"{names['A']}, {names['B']}. {script.glossary} {command_words}")
-    writer = RecordWriter(path)
+    writer = _new_writer(path, config, append=bool(resumed))
     bus.subscribe(writer)
     controls = controls or ControlQueue()
     if options.display:
@@ -127,20 +130,39 @@ def build_session(config: Config, source: AudioSource, options: RunOptions,
         step = next((e for e in reversed(resumed) if e.get("type") == "step"), None)
         if step is not None:
             session.time_offset = offset
-            session.start_actions = dialogue.restore(
+            actions = dialogue.restore(
                 step["name"], int(step.get("round", 1)), step.get("sender", "A"),
                 list(step.get("messages", [])))
+            if not any(isinstance(a, Say) for a in actions):
+                actions += _last_question(resumed, script.prompts)
+            session.start_actions = actions
     return session, writer
 
 
+def _new_writer(path: Path, config: Config, append: bool) -> RecordWriter:
+    """The record's writer; a default path that a session of the same second took (the
+    random suffix makes it all but impossible) gets a fresh id."""
+    for _ in range(5):
+        try:
+            return RecordWriter(path, append=append)
+        except RecordExists:
+            if append or path.parent != sessions_dir(config.session.data_dir):
+                raise
+            path = path.with_name(f"{new_session_id()}.jsonl")
+    return RecordWriter(path, append=append)
+
+
+def _last_question(events: list[dict], script_prompts: dict[str, str]) -> list[Say]:
+    """A step with no prompt of its own (e.g. the summary's "did I get that?" answer): the
+    couple hears again the last thing the facilitator asked, so they know what to answer."""
+    for event in reversed(events):
+        if event.get("type") == "prompt" and event.get("key") in script_prompts and event.get("text"):
+            return [Say(event["text"], "repeat")]
+    return []
+
+
 def _profiles_dir(config: Config) -> Path:
-    return Path(config.speakers.profiles_dir).expanduser() if config.speakers.profiles_dir else (
-        default_data_dir(config.session.data_dir) / "voices")
-
-
-def session_voices_dir(record: Path) -> Path:
-    """Where a session keeps its partners' voice profiles until it ends (for `resume`)."""
-    return Path(record).with_suffix(".voices")
+    return configured_profiles_dir(config.speakers.profiles_dir, config.session.data_dir)
 
 
 def _speaker_setup(config: Config, names: dict[str, str], options: RunOptions,
@@ -152,7 +174,6 @@ def _speaker_setup(config: Config, names: dict[str, str], options: RunOptions,
 
 
 def run_session(session: Session, writer: RecordWriter) -> str:
-    started = time.monotonic()
     try:
         reason = session.run()
     finally:
@@ -162,5 +183,11 @@ def run_session(session: Session, writer: RecordWriter) -> str:
             session.view.stop()
     if reason in ("complete", "stopped", "enrolled"):
         shutil.rmtree(session_voices_dir(writer.path), ignore_errors=True)   # voices are forgotten
-    print(f"\nSession record: {writer.path}  ({time.monotonic() - started:.0f} s, ended: {reason})")
+    length = session.now + session.time_offset
+    print(f"\nSession record: {writer.path}  ({_minutes(length)} of session, ended: {reason})")
     return reason
+
+
+def _minutes(seconds: float) -> str:
+    minutes, rest = divmod(int(round(seconds)), 60)
+    return f"{minutes} min {rest:02d} s" if minutes else f"{rest} s"

@@ -71,6 +71,11 @@ def read_audio_file(path: str | Path, sample_rate: int = 16000, channels: int = 
     path = Path(path)
     if not path.exists():
         raise AudioInputError(f"input file not found: {path}")
+    if path.is_dir():
+        raise AudioInputError(f"{path} is a folder, not an audio file: give a recording (WAV, FLAC, ...)")
+    if path.stat().st_size == 0:
+        raise AudioInputError(f"{path} is empty (0 bytes): the recording holds no audio; "
+                              "record again or give another file")
     try:
         done = subprocess.run(
             ["sox", str(path), "-t", "raw", "-r", str(sample_rate), "-e", "signed",
@@ -81,8 +86,10 @@ def read_audio_file(path: str | Path, sample_rate: int = 16000, channels: int = 
         return _read_wav_with_python(path, sample_rate, channels)
     if done.returncode != 0:
         message = done.stderr.decode(errors="replace").strip().splitlines()
+        detail = message[-1].split(": ", 1)[-1] if message else "sox could not decode it"
         raise AudioInputError(
-            f"cannot read audio file {path}: {message[-1] if message else 'sox failed'}"
+            f"{path} is not an audio file that can be read ({detail}); give a recording "
+            "such as WAV, FLAC, OGG or MP3"
         )
     audio = np.frombuffer(done.stdout, dtype=np.int16)
     return audio.reshape(-1, channels) if channels > 1 else audio

@@ -1,14 +1,18 @@
 """Command line: `facilitator run | demo | devices | ...`.
 
 Each sub-command lives in the room it belongs to and registers itself here through a
-`register(subparsers)` function, so this file only lists them.
+`register(subparsers)` function, so this file only lists them. It also owns how the
+program ends: SIGTERM and SIGHUP (closing the terminal, shutting down) end a session like
+Ctrl-C, and no thread is left inside a model's native code at exit.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import signal
 import sys
+from importlib import metadata
 
 SUBCOMMAND_MODULES = (
     "facilitator.commands_run",
@@ -16,24 +20,52 @@ SUBCOMMAND_MODULES = (
     "facilitator.speakers.cli",
     "facilitator.review.cli",
 )
+CONFIG_HELP = "path to config.toml (default: ./config.toml if present); before or after the command"
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM or SIGHUP: handled like Ctrl-C, so the record is closed with an `end`."""
+
+
+def _version() -> str:
+    try:
+        return metadata.version("facilitator")
+    except metadata.PackageNotFoundError:
+        return "unknown"
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="facilitator",
-        description="A local, offline, voice-driven coach for the Imago Dialogue.",
+        description="A local, offline, voice-driven coach for the Imago Dialogue. "
+                    "Start with `facilitator start` (the microphone, or the demo without one).",
     )
-    parser.add_argument("--config", help="path to config.toml (default: ./config.toml if present)")
+    parser.add_argument("--config", help=CONFIG_HELP)
+    parser.add_argument("--version", action="version", version=f"facilitator {_version()}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in SUBCOMMAND_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as error:
-            if error.name and name.startswith(error.name):
-                continue  # that room is not built yet
-            raise
-        module.register(subparsers)
+        importlib.import_module(name).register(subparsers)
+    for sub in subparsers.choices.values():
+        if not any("--config" in action.option_strings for action in sub._actions):
+            sub.add_argument("--config", default=argparse.SUPPRESS, help=CONFIG_HELP)
     return parser
+
+
+def _raise_terminated(signum, frame) -> None:
+    raise Terminated(signal.Signals(signum).name)
+
+
+def _handle_signals() -> dict:
+    """SIGTERM and SIGHUP raise `Terminated`; returns the handlers they replaced."""
+    previous = {}
+    for name in ("SIGTERM", "SIGHUP"):
+        if hasattr(signal, name):
+            number = getattr(signal, name)
+            try:
+                previous[number] = signal.signal(number, _raise_terminated)
+            except ValueError:   # not the main thread (tests calling main() from a thread)
+                pass
+    return previous
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -42,8 +74,15 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "handler", None):
         parser.print_help()
         return 2
+    previous = _handle_signals()
     try:
         return int(args.handler(args) or 0)
     except KeyboardInterrupt:
         print("\nStopped.", file=sys.stderr)
         return 130
+    finally:
+        from facilitator.loading import Loading
+
+        Loading.join_all()
+        for number, handler in previous.items():
+            signal.signal(number, handler)

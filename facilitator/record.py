@@ -8,38 +8,46 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 from datetime import datetime, timezone
 from pathlib import Path
 
 from facilitator.events import Event
+from facilitator.paths import create_private
 
 
 def default_data_dir(configured: str = "") -> Path:
-    if configured:
-        return Path(configured).expanduser()
-    if os.environ.get("FACILITATOR_DATA_DIR"):
-        return Path(os.environ["FACILITATOR_DATA_DIR"]).expanduser()
-    from platformdirs import user_data_dir
+    """(Kept for callers not yet moved to `facilitator.paths.data_dir`.)"""
+    from facilitator.paths import data_dir
 
-    return Path(user_data_dir("facilitator", appauthor=False))
+    return data_dir(configured)
+
+
+class RecordExists(Exception):
+    """The record file already holds a session (a new session never appends to it)."""
 
 
 def new_session_id() -> str:
-    return datetime.now().strftime("%Y%m%d-%H%M%S")
+    """Time of day to the second plus a random suffix: sorts by time, never shared."""
+    return f"{datetime.now().strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(2)}"
 
 
 class RecordWriter:
-    """Appends events to the record file; every line is flushed and synced to disk."""
+    """Appends events to the record file; every line is flushed and synced to disk.
 
-    def __init__(self, path: Path, sync: bool = True):
+    A new record is created exclusively (0600, in a 0700 folder): an existing file raises
+    `RecordExists`. `append=True` is for `resume`, which continues an existing record."""
+
+    def __init__(self, path: Path, sync: bool = True, append: bool = False):
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._file = open(self.path, "a", encoding="utf-8")
+        try:
+            self._file = create_private(self.path, append=append)
+        except FileExistsError:
+            raise RecordExists(
+                f"{self.path} already holds a session record; give another --record path, "
+                f"or continue that session with `facilitator resume --record {self.path}`"
+            ) from None
         self.sync = sync
-
-    @classmethod
-    def in_data_dir(cls, data_dir: Path, session_id: str) -> "RecordWriter":
-        return cls(Path(data_dir) / "sessions" / f"{session_id}.jsonl")
 
     def __call__(self, event: Event) -> None:
         self.write(event)

@@ -56,14 +56,16 @@ def resolve_model_path(config: TranscriptionConfig, root: Path | None = None) ->
     models_dir = Path(config.models_dir)
     if not models_dir.is_absolute() and root is not None:
         models_dir = root / models_dir
-    candidates.append(models_dir / name)
+    if not candidates[0].is_absolute():
+        candidates.append(models_dir / name)
     for path in candidates:
         if (path / "model.bin").exists():
             return str(path)
     raise ModelError(
-        f"speech model '{name}' not found (looked in {', '.join(str(c) for c in candidates)}). "
-        "Put a CTranslate2 Whisper model directory (model.bin, config.json, tokenizer.json) "
-        "there, or set [transcription] model = \"default\" in config.toml for the bundled tiny.en."
+        f"speech model '{name}' not found (looked in {' and '.join(str(c) for c in candidates)}). "
+        "Put a CTranslate2 Whisper model directory (model.bin, config.json, tokenizer.json, "
+        "vocabulary.txt) there, or set [transcription] model = \"default\" in config.toml "
+        "for the bundled tiny.en."
     )
 
 
