@@ -86,7 +86,7 @@ def read_audio_file(path: str | Path, sample_rate: int = 16000, channels: int = 
         return _read_wav_with_python(path, sample_rate, channels)
     if done.returncode != 0:
         message = done.stderr.decode(errors="replace").strip().splitlines()
-        detail = message[-1].split(": ", 1)[-1] if message else "sox could not decode it"
+        detail = message[-1].rsplit(": ", 1)[-1] if message else "sox could not decode it"
         raise AudioInputError(
             f"{path} is not an audio file that can be read ({detail}); give a recording "
             "such as WAV, FLAC, OGG or MP3"

@@ -38,6 +38,27 @@ def load_demo_lines(name: str = "demo_session") -> tuple[dict[str, str], list[Li
     return names, lines
 
 
+def resume_lines(lines: list[Line], events: list[dict], voices_kept: bool) -> list[Line]:
+    """The lines still to say when an interrupted demo resumes: from the first line for
+    the step (and round) it stopped in; the enrollment lines first when the voices were
+    not kept, since they are asked for again."""
+    step = next((e for e in reversed(events) if e.get("type") == "step"), None)
+    if step is None:
+        return lines
+    name, wanted_round = step.get("name"), int(step.get("round", 1))
+    rounds, current, round_over = [], 1, False
+    for line in lines:
+        if line.step == "empathy_confirm":
+            round_over = True
+        elif line.step == "send" and round_over:
+            current, round_over = current + 1, False
+        rounds.append(current)
+    matches = [i for i, line in enumerate(lines) if line.step == name]
+    index = next((i for i in matches if rounds[i] == wanted_round), matches[-1] if matches else 0)
+    enrollment = [] if voices_kept else [line for line in lines if (line.step or "").startswith("enroll_")]
+    return enrollment + lines[index:]
+
+
 def render_lines(lines: list[Line], voices: dict[str, str] | None = None,
                  pause_s: float = 1.0) -> None:
     voices = voices or PARTNER_VOICES

@@ -32,6 +32,10 @@ def new_session_id() -> str:
     return f"{datetime.now().strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(2)}"
 
 
+class RecordWriteError(Exception):
+    """The record could not be written (disk full, file too large, device gone)."""
+
+
 class RecordWriter:
     """Appends events to the record file; every line is flushed and synced to disk.
 
@@ -48,21 +52,46 @@ class RecordWriter:
                 f"or continue that session with `facilitator resume --record {self.path}`"
             ) from None
         self.sync = sync
+        self.failed: OSError | None = None
+        self._good_size = self._file.tell()
 
     def __call__(self, event: Event) -> None:
         self.write(event)
 
     def write(self, event: Event) -> None:
-        if str(event.get("type", "")).startswith("_") or self._file.closed:
+        if str(event.get("type", "")).startswith("_") or self._file.closed or self.failed:
             return
-        self._file.write(json.dumps(event, ensure_ascii=False) + "\n")
-        self._file.flush()
-        if self.sync:
-            os.fsync(self._file.fileno())
+        line = json.dumps(event, ensure_ascii=False) + "\n"
+        try:
+            self._file.write(line)
+            self._file.flush()
+            if self.sync:
+                os.fsync(self._file.fileno())
+        except OSError as error:
+            self.failed = error
+            self._cut_back()
+            raise RecordWriteError(
+                f"the session record {self.path} could not be written ({error.strerror or error}); "
+                "everything up to this moment is saved in it. Free some disk space (or pick "
+                "another place with --record) and continue with `facilitator resume`") from None
+        self._good_size += len(line.encode("utf-8"))
+
+    def _cut_back(self) -> None:
+        """A line only partly written is cut off, so that every line stays valid JSON."""
+        try:
+            os.ftruncate(self._file.fileno(), self._good_size)
+        except OSError:
+            pass
 
     def close(self) -> None:
         if not self._file.closed:
-            self._file.close()
+            try:
+                self._file.close()
+            except OSError:      # the buffered tail could not be flushed: keep the good lines
+                try:
+                    os.truncate(self.path, self._good_size)
+                except OSError:
+                    pass
 
 
 def session_event(session_id: str, names: dict[str, str], script: str, input_name: str) -> Event:

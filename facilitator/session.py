@@ -7,6 +7,7 @@ writer, the display and any other listener subscribe to it).
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass
 from typing import Callable, Protocol
@@ -20,6 +21,7 @@ from facilitator.dialogue import Dialogue, Finished, Say, StepStarted
 from facilitator.events import Control, ControlQueue, EventBus
 from facilitator.judging import Judge
 from facilitator.loading import Loading
+from facilitator.record import RecordWriteError
 from facilitator.speakers.live import TurnOrder, VoiceEnrollment, WhoSpoke
 from facilitator.speech_out import SpeechError, Voice
 from facilitator.spoken_commands import CommandReader
@@ -195,6 +197,13 @@ class Session:
             self.end_reason = "error"
         except KeyboardInterrupt:
             self.end_reason = "stopped"
+        except RecordWriteError as error:
+            self.publish("error", message=str(error))
+            self.end_reason = "error"
+        except Exception as error:   # noqa: BLE001 - a defect: say so in the record, end cleanly
+            logging.getLogger("facilitator").debug("session failed", exc_info=True)
+            self.publish("error", message=f"internal error: {type(error).__name__}: {error}")
+            self.end_reason = "error"
         finally:
             self.publish("end", reason=self.end_reason or "error")
             self.source.close()

@@ -1,0 +1,239 @@
+"""Bad input, table-driven: every case ends with a message naming the problem and the fix,
+an exit code of the program's own (never an abort or a signal) and no traceback, and any
+record it wrote holds only valid JSON lines.
+
+Each case runs the real `facilitator` command in a fresh process with its own data folder,
+so an abort at exit (a native thread left running) shows as exit 134/139 and fails.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import signal
+import subprocess
+import sys
+import wave
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import pytest
+
+FACILITATOR = str(Path(sys.executable).parent / "facilitator")
+TURN_ORDER = '[speakers]\nmethod = "turn_order"\n'
+
+
+def write_wav(path: Path, samples: np.ndarray, rate: int = 16000, width: int = 2) -> Path:
+    with wave.open(str(path), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(width)
+        out.setframerate(rate)
+        out.writeframes(samples.tobytes())
+    return path
+
+
+def float_wav_with_nans(path: Path, seconds: float = 6.0) -> Path:
+    """A 32-bit float WAV whose samples are clipped far past full scale, with NaN and inf."""
+    rate = 16000
+    t = np.arange(int(seconds * rate)) / rate
+    samples = (40.0 * np.sin(2 * np.pi * 220 * t)).astype(np.float32)
+    samples[::97] = np.nan
+    samples[::131] = np.inf
+    data = samples.tobytes()
+    header = b"RIFF" + (36 + len(data)).to_bytes(4, "little") + b"WAVEfmt " + \
+        (16).to_bytes(4, "little") + (3).to_bytes(2, "little") + (1).to_bytes(2, "little") + \
+        rate.to_bytes(4, "little") + (rate * 4).to_bytes(4, "little") + (4).to_bytes(2, "little") + \
+        (32).to_bytes(2, "little") + b"data" + len(data).to_bytes(4, "little")
+    path.write_bytes(header + data)
+    return path
+
+
+def speech(text: str, voice: str = "en-us") -> np.ndarray:
+    from facilitator.synth import speak_to_array
+
+    return speak_to_array(text, voice)
+
+
+ENROLL_TEXT = {
+    "A": "My day was busy. I went for a run in the morning, then I worked on the garden and "
+         "cooked a big pot of soup for the week. Now I am glad to sit down with you.",
+    "B": "My day was good but long. I had meetings all morning, I walked the dog at lunch, "
+         "and in the afternoon I finally finished the report I had been writing for weeks.",
+}
+
+
+@dataclass
+class Case:
+    name: str
+    argv: list[str]
+    expect: list[str]                     # each must appear in the output (case-insensitive)
+    codes: tuple[int, ...] = (2,)
+    files: Callable[[Path], None] | None = None
+    config: str | None = None             # written to config.toml in the working folder
+    heavy: bool = False                   # loads the models and runs a session (e2e)
+    limit_file_size: int | None = None    # RLIMIT_FSIZE for the child (a full disk)
+    env: dict[str, str] = field(default_factory=dict)
+
+
+def _files(**made: Callable[[Path], object]) -> Callable[[Path], None]:
+    def make(folder: Path) -> None:
+        for name, maker in made.items():
+            maker(folder / name.replace("__", "."))
+    return make
+
+
+def _enrollments(folder: Path) -> None:
+    write_wav(folder / "a.wav", speech(ENROLL_TEXT["A"], "en-us"))
+    write_wav(folder / "b.wav", speech(ENROLL_TEXT["B"], "en-us+f3"))
+
+
+def _noise(folder: Path, seconds: float = 300.0) -> None:
+    rng = np.random.default_rng(3)
+    write_wav(folder / "noise.wav", (rng.normal(0, 3000, int(seconds * 16000))).astype(np.int16))
+
+
+def _monologue(folder: Path) -> None:
+    _enrollments(folder)
+    sentences = ["I want to talk about our money and how we spend it every month.",
+                 "When the bills come in I feel anxious and alone with them.",
+                 "I would like us to sit down together on Sundays and look at them.",
+                 "It matters to me because my parents always fought about money."]
+    piece = np.concatenate([np.concatenate([speech(s), np.zeros(8000, np.int16)]) for s in sentences])
+    repeats = int(np.ceil(600 * 16000 / piece.size))
+    write_wav(folder / "monologue.wav", np.tile(piece, repeats)[: 600 * 16000])
+
+
+def _both_at_once(folder: Path) -> None:
+    _enrollments(folder)
+    a = np.concatenate([speech("I keep talking about the holidays and your family and the plans "
+                               "we never made together.", "en-us")] * 6)
+    b = np.concatenate([speech("No, you are not listening to me at all, this is about the car and "
+                               "the money we spent.", "en-us+f3")] * 6)
+    n = min(a.size, b.size, 30 * 16000)
+    mixed = np.clip(a[:n].astype(np.int32) + b[:n].astype(np.int32), -32768, 32767).astype(np.int16)
+    write_wav(folder / "both.wav", np.concatenate([np.zeros(8000, np.int16), mixed]))
+
+
+def _record(folder: Path, events: list[dict]) -> None:
+    (folder / "old.jsonl").write_text("".join(json.dumps(e) + "\n" for e in events))
+
+
+COMPLETE = [{"type": "session", "t": 0, "id": "x", "names": {"A": "Alex", "B": "Sam"},
+             "script": "intentional_dialogue", "input": "microphone"},
+            {"type": "step", "t": 1, "name": "send", "round": 1, "sender": "A", "receiver": "B",
+             "messages": []},
+            {"type": "end", "t": 2, "reason": "complete"}]
+
+CASES = [
+    Case("input file missing", ["run", "--input", "missing.wav", "--fast"], ["not found", "missing.wav"]),
+    Case("input file empty", ["run", "--input", "empty.wav", "--fast"], ["empty"],
+         files=_files(empty__wav=lambda p: p.write_bytes(b""))),
+    Case("input not audio", ["run", "--input", "notes.txt", "--fast"], ["not an audio file"],
+         files=_files(notes__txt=lambda p: p.write_text("hello, this is text"))),
+    Case("input named .wav but text", ["run", "--input", "fake.wav", "--fast"], ["not an audio file"],
+         files=_files(fake__wav=lambda p: p.write_text("RIFF? no"))),
+    Case("input is a folder", ["run", "--input", ".", "--fast"], ["folder"]),
+    Case("enrollment file missing", ["run", "--input", "a.wav", "--fast", "--enroll", "A=missing.wav",
+                                     "--enroll", "B=b.wav"], ["missing.wav"], files=_enrollments),
+    Case("enrollment not audio", ["run", "--input", "a.wav", "--fast", "--enroll", "A=notes.txt",
+                                  "--enroll", "B=b.wav"], ["notes.txt"],
+         files=lambda f: (_enrollments(f), (f / "notes.txt").write_text("text"))),
+    Case("enrollment for one partner only", ["run", "--input", "a.wav", "--fast", "--enroll", "A=a.wav"],
+         ["both partners"], files=_enrollments),
+    Case("enrollment label wrong", ["run", "--input", "a.wav", "--enroll", "C=a.wav"], ["A=FILE"],
+         files=_enrollments),
+    Case("name without a label", ["demo", "--fast", "--name", "Alex"], ["A=NAME"]),
+    Case("record exists already", ["run", "--input", "a.wav", "--fast", "--record", "old.jsonl"],
+         ["already holds", "resume"], files=lambda f: (_enrollments(f), _record(f, COMPLETE))),
+    Case("resume a completed session", ["resume", "--record", "old.jsonl"], ["ended", "start"],
+         files=lambda f: _record(f, COMPLETE)),
+    Case("resume with nothing to resume", ["resume"], ["no interrupted session"]),
+    Case("resume a record that does not exist", ["resume", "--record", "nope.jsonl"], ["no session record"]),
+    Case("config not TOML", ["run", "--input", "a.wav"], ["not valid toml", "line"],
+         config="[session\npartner_a = 'x'\n", files=_enrollments),
+    Case("config unknown key", ["run", "--input", "a.wav"], ["unknown key", "partner_c"],
+         config="[session]\npartner_c = 'x'\n", files=_enrollments),
+    Case("config wrong type", ["run", "--input", "a.wav"], ["[turns] pause_ms", "should be"],
+         config="[turns]\npause_ms = 'long'\n", files=_enrollments),
+    Case("config binary garbage", ["run", "--input", "a.wav"], ["config"],
+         config="\x00\x01\x02 garbage \xff", files=_enrollments),
+    Case("config unreadable", ["--config", "folder.toml", "run", "--input", "a.wav"], ["cannot read"],
+         files=lambda f: (_enrollments(f), (f / "folder.toml").mkdir())),
+    Case("config given after the command and missing", ["run", "--input", "a.wav", "--config", "no.toml"],
+         ["not found", "no.toml"], files=_enrollments),
+    Case("speech model missing", ["run", "--input", "a.wav", "--fast", "--silent"],
+         ["model.bin", "config.json", "tokenizer.json", "vocabulary.txt", "default"],
+         config='[transcription]\nmodel = "/nowhere/whisper"\n', files=_enrollments),
+    Case("data folder cannot be written", ["run", "--input", "a.wav", "--fast", "--silent"],
+         ["cannot write", "data"], config=TURN_ORDER, files=lambda f: (_enrollments(f),
+                                                                       (f / "plain-file").write_text("x")),
+         env={"FACILITATOR_DATA_DIR": "plain-file/data"}),
+    Case("judge a missing batch", ["judge", "--batch", "missing.jsonl"], ["missing.jsonl"]),
+    Case("judge empty words", ["judge", "--sender", "", "--reply", "  "], ["empty"]),
+    Case("report a missing record", ["report", "nope.jsonl"], ["nope.jsonl"], codes=(1, 2)),
+    Case("report an empty record", ["report", "empty.jsonl"], ["empty"],
+         files=_files(empty__jsonl=lambda p: p.write_text(""))),
+    Case("report a garbage record", ["report", "junk.jsonl"], ["no session"],
+         files=_files(junk__jsonl=lambda p: p.write_bytes(b"\x00\x01garbage\nnot json\n"))),
+    Case("history of an empty folder", ["history", "--dir", "nothing-here"], ["no session records"],
+         codes=(0,)),
+    # sessions that run: the models load and the loop must end on its own, cleanly
+    Case("float WAV with NaN and clipping", ["run", "--input", "nan.wav", "--fast", "--silent"],
+         ["session record"], codes=(0,), config=TURN_ORDER, heavy=True,
+         files=_files(nan__wav=float_wav_with_nans)),
+    Case("five minutes of noise", ["run", "--input", "noise.wav", "--fast", "--silent", "--enroll",
+                                   "A=a.wav", "--enroll", "B=b.wav"],
+         ["session record"], codes=(0,), heavy=True, files=lambda f: (_enrollments(f), _noise(f))),
+    Case("ten-minute monologue", ["run", "--input", "monologue.wav", "--fast", "--silent", "--enroll",
+                                  "A=a.wav", "--enroll", "B=b.wav"],
+         ["session record"], codes=(0,), heavy=True, files=_monologue),
+    Case("both partners at once for 30 s", ["run", "--input", "both.wav", "--fast", "--silent",
+                                            "--enroll", "A=a.wav", "--enroll", "B=b.wav"],
+         ["session record"], codes=(0,), heavy=True, files=_both_at_once),
+    Case("disk full while writing the record", ["run", "--input", "monologue.wav", "--fast", "--silent",
+                                                "--enroll", "A=a.wav", "--enroll", "B=b.wav",
+                                                "--record", "full/record.jsonl"],
+         ["could not be written", "disk space"], codes=(1,), heavy=True, files=_monologue,
+         limit_file_size=2500),
+]
+
+
+def _limit(size: int | None):
+    def apply() -> None:
+        if size is not None:
+            signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+            resource.setrlimit(resource.RLIMIT_FSIZE, (size, size))
+    return apply
+
+
+def _params():
+    for case in CASES:
+        marks = [pytest.mark.e2e] if case.heavy else []
+        yield pytest.param(case, id=case.name, marks=marks)
+
+
+@pytest.mark.parametrize("case", list(_params()))
+def test_bad_input_gets_a_message_not_a_crash(case: Case, tmp_path: Path) -> None:
+    work = tmp_path / "work"
+    work.mkdir()
+    if case.files:
+        case.files(work)
+    if case.config is not None:
+        (work / "config.toml").write_text(case.config, encoding="utf-8", errors="surrogateescape")
+    given = set(work.rglob("*.jsonl"))
+    env = {**os.environ, "FACILITATOR_DATA_DIR": str(tmp_path / "data"), "HOME": str(tmp_path),
+           **case.env}
+    done = subprocess.run([FACILITATOR, *case.argv], cwd=work, env=env, capture_output=True,
+                          text=True, timeout=900, preexec_fn=_limit(case.limit_file_size),
+                          stdin=subprocess.DEVNULL)
+    output = done.stdout + done.stderr
+    assert done.returncode in case.codes, f"exit {done.returncode}:\n{output[-3000:]}"
+    assert "Traceback" not in output and "terminate called" not in output, output[-3000:]
+    for wanted in case.expect:
+        assert wanted.lower() in output.lower(), f"{wanted!r} not in:\n{output[-3000:]}"
+    for record in set(work.rglob("*.jsonl")) - given | set((tmp_path / "data").rglob("*.jsonl")):
+        for number, line in enumerate(record.read_text().splitlines(), 1):
+            assert isinstance(json.loads(line), dict), f"{record}:{number}: {line!r}"
