@@ -81,10 +81,12 @@ def test_plain_out_of_turn_sender_is_labelled_by_the_role_they_have():
     assert "ALEX (Receiver) ▸ What I hear you saying is" in log
 
 
-def test_plain_unknown_voice_has_no_role():
+def test_plain_unknown_voice_or_unknown_roles_give_no_role():
     display, out = plain_display()
+    display(turn("B", "sender", "appointment", "Before any step."))
     display(step("mirror"))
     display(turn(None, "receiver", "mirror", "Hello?"))
+    assert "ALEX ▸ Before any step." in out.getvalue()
     assert "SOMEONE ▸ Hello?" in out.getvalue()
 
 
