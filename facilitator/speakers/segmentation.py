@@ -164,7 +164,7 @@ class OverlapDetector:
     """Finds where two voices speak at once in mono 16 kHz audio."""
 
     def __init__(self, weights_path: str | Path | None = None, threads: int = 1) -> None:
-        import onnxruntime as ort
+        from facilitator.onnx_runtime import inference_session
 
         path = Path(weights_path) if weights_path else find_weights()
         try:
@@ -172,12 +172,7 @@ class OverlapDetector:
         except (OSError, KeyError, ValueError) as error:
             raise SegmentationUnavailable(
                 f"the overlap detector's weights could not be read from {path}: {error}") from None
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = threads
-        options.inter_op_num_threads = 1
-        options.log_severity_level = 3
-        self.session = ort.InferenceSession(build_onnx(state), options,
-                                            providers=["CPUExecutionProvider"])
+        self.session = inference_session(build_onnx(state), threads)
 
     def _run(self, chunk: np.ndarray) -> np.ndarray:
         """(frames, 7) probabilities of one chunk."""
