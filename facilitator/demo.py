@@ -80,13 +80,14 @@ class SimulatedRoom:
     def __init__(self, lines: list[Line], frame_ms: int = 30, realtime: bool = False,
                  reaction_s: float = 0.6, noise_level: float = 0.0, give_up_s: float = 60.0,
                  monitor: Callable[[np.ndarray], None] | None = None, seed: int = 0,
-                 echo: bool = False):
+                 echo: bool = False, reaction_spread_s: float = 0.0):
         self.name = "demo"
         self.sample_rate = SAMPLE_RATE
         self.frame_samples = SAMPLE_RATE * frame_ms // 1000
         self.lines = lines
         self.realtime = realtime
         self.reaction_s = reaction_s
+        self.reaction_spread_s = reaction_spread_s   # each reaction drawn from +- this around reaction_s
         self.noise_level = noise_level
         self.give_up_s = give_up_s
         self.monitor = monitor
@@ -107,13 +108,19 @@ class SimulatedRoom:
         """
         kind = event.get("type")
         if kind == "_listening":
-            self.next_start = max(event.get("after", 0.0), event.get("t", 0.0)) + self.reaction_s
+            self.next_start = max(event.get("after", 0.0), event.get("t", 0.0)) + self._reaction()
             self._step = event.get("step")
         elif kind == "_spoken" and self.echo and event.get("audio") is not None:
             audio = resample(event["audio"], event["rate"], SAMPLE_RATE)
             self._echoes.append((event["t"], (np.asarray(audio) * 0.5 * 32767).astype(np.int16)))
         elif kind == "end":
             self._closed = True
+
+    def _reaction(self) -> float:
+        if self.reaction_spread_s <= 0:
+            return self.reaction_s
+        spread = self.rng.uniform(-self.reaction_spread_s, self.reaction_spread_s)
+        return max(0.0, self.reaction_s + spread)
 
     def _next_line(self, index: int) -> int:
         """The next line for the step the dialogue is in (lines for other steps are passed over)."""
