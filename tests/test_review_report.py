@@ -14,7 +14,7 @@ from facilitator.review.analysis import analyse
 from facilitator.review.exports import to_srt, to_webvtt
 from facilitator.review.homework import load_homework, suggest
 from facilitator.review.record import read_record
-from facilitator.review.report import write_report
+from facilitator.review.report import STYLE, render_html, text_summary, write_report
 from facilitator.review.sample import sample_events, write_sample
 
 
@@ -146,3 +146,86 @@ def test_homework_is_chosen_by_what_was_weak() -> None:
     assert [h.weakness for h in picked] == ["because", "appreciations"]
     assert [h.weakness for h in suggest([[]], catalogue)] == ["general"]
     assert len(suggest([["because", "empathy", "summary", "blame", "balance"]], catalogue)) == 3
+
+
+@pytest.mark.parametrize("content, problem", [
+    (b"", "it is empty"),
+    (b"\n  \n", "it is empty"),
+    (b"\x89PNG\r\n\x1a\n\x00\x00garbage\n", "it is not a session record"),
+    (b'{"type":"turn","t":1,"text":"hi"}\n', "it is not a session record"),
+])
+def test_report_refuses_a_record_that_holds_no_session(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                      content: bytes, problem: str) -> None:
+    record = tmp_path / "r.jsonl"
+    record.write_bytes(content)
+    assert main(["report", str(record)]) == 2
+    captured = capsys.readouterr()
+    assert f"{record} holds no session: {problem}" in captured.err
+    assert "facilitator history" in captured.err           # and what to do instead
+    assert captured.out == ""
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["r.jsonl"]     # nothing written
+
+
+def test_report_names_damaged_lines(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    record = write_sample(tmp_path / "s.jsonl")
+    lines = record.read_text().splitlines()
+    lines[11] = lines[11][:15]
+    record.write_text("\n".join(lines) + "\n")
+    assert main(["report", str(record), "--no-subtitles"]) == 0
+    assert f"Note: {record}: skipped 1 damaged line (line 12)" in capsys.readouterr().err
+
+
+def test_report_out_into_a_new_folder(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    record = write_sample(tmp_path / "s.jsonl")
+    out = tmp_path / "new" / "deeper" / "week1.html"
+    assert main(["report", str(record), "--out", str(out)]) == 0
+    assert out.is_file() and (tmp_path / "new" / "deeper" / "week1.vtt").is_file()
+    assert f"Report: {out}" in capsys.readouterr().out
+    # a folder (existing, or named with a trailing slash) takes <record>.html
+    assert main(["report", str(record), "--out", str(tmp_path / "new"), "--no-subtitles"]) == 0
+    assert (tmp_path / "new" / "s.html").is_file()
+    assert main(["report", str(record), "--out", str(tmp_path / "folder") + "/", "--no-subtitles"]) == 0
+    assert (tmp_path / "folder" / "s.html").is_file()
+    # dots in the name stay: week.2.html gets week.2.vtt, not week.vtt
+    assert main(["report", str(record), "--out", str(tmp_path / "week.2.html")]) == 0
+    assert (tmp_path / "week.2.vtt").is_file() and not (tmp_path / "week.vtt").exists()
+
+
+def test_report_that_cannot_be_written_gives_a_message(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    record = write_sample(tmp_path / "s.jsonl")
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    assert main(["report", str(record), "--out", str(blocker / "r.html")]) == 1
+    captured = capsys.readouterr()
+    assert captured.err.startswith("Could not write the report: ") and "Traceback" not in captured.err
+    assert main(["report", str(record), "--out", str(record)]) == 2          # never over the record
+    assert "would overwrite the record" in capsys.readouterr().err
+    assert read_record(record) == sample_events()
+
+
+def test_long_text_stays_in_its_key_number_card(tmp_path: Path) -> None:
+    events = [e for e in sample_events() if e["type"] != "end"]     # "record ends without an end (...)"
+    session = analyse(events)
+    html = render_html(session)
+    card = re.search(r"<li class=words>Ending<b>([^<]+)</b></li>", html)
+    assert card and card.group(1) == "record ends without an end (interrupted?)"
+    rule = re.search(r"\.numbers li \{[^}]*\}", STYLE).group(0)
+    assert "overflow-wrap:anywhere" in rule and "min-width:0" in rule
+    assert re.search(r"\.numbers li\.words b \{[^}]*font-size:1\.1rem", STYLE)
+    assert "<li>Length<b>" in html                            # numbers keep the big type
+
+
+def test_report_shows_step_titles_not_ids() -> None:
+    events = sample_events()
+    events.insert(-1, {"type": "step", "t": 300.0, "name": "summary_confirm", "round": 2,
+                       "sender": "B", "receiver": "A"})
+    events.insert(-1, {"type": "turn", "t": 301.0, "speaker": "B", "role": "sender",
+                       "step": "summary_confirm", "text": "Yes.", "start": 300.2, "end": 300.8})
+    session = analyse(events)
+    html = render_html(session)
+    transcript = html[html.index('id=h-transcript'):]
+    steps = html[html.index('id=h-steps'):html.index('id=h-transcript')]
+    assert "Checking the summary" in transcript and "summary_confirm" not in html
+    assert "Sender&#x27;s message" in steps and "Mirroring" in steps and "Appreciations" in steps
+    assert "<td>Mirroring</td>" in transcript
+    assert "Checking the summary" in text_summary(session)

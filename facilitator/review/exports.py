@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from facilitator.paths import write_private
 from facilitator.review.analysis import Session, Turn
 
 
@@ -57,9 +58,9 @@ def to_srt(session: Session) -> str:
 
 
 def write_subtitles(session: Session, base: Path) -> list[Path]:
-    """Write `<base>.vtt` and `<base>.srt`; return their paths."""
+    """Write `<base>.vtt` and `<base>.srt` (0600, atomically); return their paths."""
     vtt = base.with_suffix(".vtt")
     srt = base.with_suffix(".srt")
-    vtt.write_text(to_webvtt(session), encoding="utf-8")
-    srt.write_text(to_srt(session), encoding="utf-8")
+    write_private(vtt, to_webvtt(session))
+    write_private(srt, to_srt(session))
     return [vtt, srt]

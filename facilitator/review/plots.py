@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import io
 import re
-from datetime import datetime
 from typing import Sequence
 
 from facilitator.review.analysis import UNKNOWN, Session
@@ -102,8 +101,9 @@ def timeline_svg(session: Session) -> str:
     return _svg(figure, "Timeline of turns per partner")
 
 
-def first_try_history_svg(points: Sequence[tuple[datetime | None, float]]) -> str:
-    """First-try mirror success (0-100 %) per session, oldest first."""
+def first_try_history_svg(points: Sequence[tuple[str, float]]) -> str:
+    """First-try mirror success (0-100 %) per session, oldest first; each point's label
+    names its session (formatting.short_labels: date and time, so one day's sessions differ)."""
     figure = _figure(6.4, 2.8)
     axes = figure.add_subplot()
     xs = list(range(1, len(points) + 1))
@@ -112,8 +112,10 @@ def first_try_history_svg(points: Sequence[tuple[datetime | None, float]]) -> st
     axes.set_ylim(-5, 105)
     axes.set_xlim(0.5, max(len(points), 1) + 0.5)
     axes.set_ylabel("first-try mirrors (%)", fontsize=11)
-    ticks = [d.strftime("%d %b") if d else f"#{i}" for i, (d, _) in enumerate(points, start=1)]
-    step = max(1, len(points) // 8)
+    ticks = [label for label, _ in points]
+    step = max(1, -(-len(points) // 8))
     axes.set_xticks(xs[::step], ticks[::step])
+    if len(points) > 2:
+        axes.tick_params(axis="x", labelrotation=30)
     _style(axes)
     return _svg(figure, "First-try mirror success over time")

@@ -6,6 +6,7 @@ a USB stick or an e-mail with nothing fetched from anywhere.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from html import escape
 from pathlib import Path
@@ -14,8 +15,10 @@ from facilitator.review import formatting as fmt
 from facilitator.review import plots
 from facilitator.review.analysis import Exchange, Session, analyse
 from facilitator.review.exports import write_subtitles
+from facilitator.paths import write_private
 from facilitator.review.homework import Homework, load_homework, suggest
-from facilitator.review.record import read_record
+from facilitator.review.record import Events, no_session_problem, read_record
+from facilitator.review.steps import step_title
 
 KIND_TITLES = {
     "mirror": "Mirror",
@@ -33,14 +36,23 @@ body { font: 18px/1.5 system-ui, sans-serif; color:var(--fg); background:var(--b
 h1 { font-size:2rem; margin-bottom:0.2rem; } h2 { margin-top:2.2rem; border-bottom:2px solid var(--line); }
 .meta { color:var(--muted); }
 .numbers { display:grid; grid-template-columns:repeat(auto-fit,minmax(11rem,1fr)); gap:0.8rem; padding:0; list-style:none; }
-.numbers li { border:1px solid var(--line); border-radius:8px; padding:0.6rem 0.8rem; }
+.numbers li { border:1px solid var(--line); border-radius:8px; padding:0.6rem 0.8rem; min-width:0; overflow-wrap:anywhere; }
 .numbers b { display:block; font-size:1.6rem; }
+.numbers li.words b { font-size:1.1rem; line-height:1.3; hyphens:auto; }
 table { border-collapse:collapse; width:100%; } th, td { text-align:left; vertical-align:top; padding:0.35rem 0.5rem; border-bottom:1px solid var(--line); }
 .ok { color:var(--ok); font-weight:600; } .no { color:var(--no); font-weight:600; }
 figure { margin:1rem 0; } figure svg { width:100%; height:auto; } figcaption { color:var(--muted); }
 .speaker-A { border-left:6px solid #1f6fb2; } .speaker-B { border-left:6px solid #c25e00; } .speaker-\\? { border-left:6px solid #6b6b6b; }
 @media print { body { margin:0; } h2 { break-after:avoid; } }
 """
+
+
+class ReportError(ValueError):
+    """The report cannot be made as asked; the message says why and what to do."""
+
+
+class NoSession(ReportError):
+    """The record holds no session to report on (empty, or not a session record)."""
 
 
 @dataclass
@@ -60,7 +72,8 @@ def _steps_by_round(session: Session) -> list[tuple[int, str, list[str]]]:
     for visit in session.steps:
         who = f"{session.name(visit.sender)} sends, {session.name(visit.receiver)} receives"
         mark = {"done": "✓", "skipped": "skipped", "unfinished": "unfinished"}[visit.status]
-        label = visit.name if visit.status == "done" else f"{visit.name} ({mark})"
+        title = step_title(visit.name, session.script)
+        label = title if visit.status == "done" else f"{title} ({mark})"
         rounds.setdefault(visit.round, (who, []))[1].append(label)
     return [(r, who, names) for r, (who, names) in sorted(rounds.items())]
 
@@ -103,18 +116,20 @@ def text_summary(session: Session, homework: list[Homework] | None = None) -> st
 def _numbers_html(session: Session) -> str:
     talk = session.talk_time()
     total = sum(talk.values()) or 1.0
-    items = [("Length", fmt.duration(session.duration)), ("Ending", fmt.end(session))]
+    # (name, value, whether the value is words rather than a number: set smaller, wrapped)
+    items = [("Length", fmt.duration(session.duration), False), ("Ending", fmt.end(session), True)]
     for key, seconds in talk.items():
         if seconds or key != "?":
-            items.append((f"{session.name(key)} spoke", f"{fmt.clock(seconds)} ({seconds / total:.0%})"))
+            items.append((f"{session.name(key)} spoke", f"{fmt.clock(seconds)} ({seconds / total:.0%})", False))
     items += [
-        ("Mirrors", str(len(session.mirrors))),
-        ("Right first try", fmt.percent(session.first_try_rate)),
-        ("Steps done", str(len(session.steps_done()))),
-        ("Interruptions", str(len(session.interruptions))),
+        ("Mirrors", str(len(session.mirrors)), False),
+        ("Right first try", fmt.percent(session.first_try_rate), False),
+        ("Steps done", str(len(session.steps_done())), False),
+        ("Interruptions", str(len(session.interruptions)), False),
     ]
     return "<ul class=numbers>" + "".join(
-        f"<li>{escape(name)}<b>{escape(value)}</b></li>" for name, value in items) + "</ul>"
+        f"<li{' class=words' if words else ''}>{escape(name)}<b>{escape(value)}</b></li>"
+        for name, value, words in items) + "</ul>"
 
 
 def _verdicts_html(session: Session) -> str:
@@ -150,7 +165,8 @@ def _transcript_html(session: Session) -> str:
     rows = "".join(
         f"<tr class='speaker-{escape(t.speaker)}'><td>{fmt.clock(t.start)}</td>"
         f"<th scope=row>{escape(session.name(t.speaker))}</th>"
-        f"<td>{escape(t.step)}</td><td>{escape(t.text)}</td></tr>" for t in session.turns)
+        f"<td>{escape(step_title(t.step, session.script))}</td><td>{escape(t.text)}</td></tr>"
+        for t in session.turns)
     return ("<table><thead><tr><th scope=col>Time</th><th scope=col>Who</th><th scope=col>Step</th>"
             f"<th scope=col>What was said</th></tr></thead><tbody>{rows}</tbody></table>")
 
@@ -192,16 +208,39 @@ def render_html(session: Session, homework: list[Homework] | None = None) -> str
 """
 
 
-def write_report(record: str | Path, out: str | Path | None = None,
-                 subtitles: bool = True) -> tuple[Session, ReportFiles, str]:
-    """Read a record, write `<record>.html` (and `.vtt`/`.srt`) beside it.
+def report_path(record: Path, out: str | Path | None = None) -> Path:
+    """Where the HTML goes: `--out` (a file, or a folder to put `<record>.html` in), else beside."""
+    if not out:
+        return record.with_suffix(".html")
+    folder = str(out).endswith(("/", os.sep))       # "reports/": a folder, made if missing
+    out = Path(out).expanduser()
+    if folder or out.is_dir():
+        return out / record.with_suffix(".html").name
+    return out
 
-    Returns the analysed session, the files written and the text summary.
+
+def write_report(record: str | Path, out: str | Path | None = None, subtitles: bool = True,
+                 events: Events | None = None) -> tuple[Session, ReportFiles, str]:
+    """Read a record (unless its `events` are given) and write `<record>.html`, `.vtt`, `.srt`.
+
+    The files are the user's only (0600) and replaced atomically; a missing folder for
+    `out` is made (0700). Raises NoSession for a record that holds no session (nothing is
+    written then) and OSError when a file cannot be written. Returns the analysed session,
+    the files written and the text summary.
     """
     record = Path(record)
-    session = analyse(read_record(record), fallback_id=record.stem)
+    if events is None:
+        events = read_record(record)
+    problem = no_session_problem(events, record)
+    if problem:
+        raise NoSession(problem)
+    session = analyse(events, fallback_id=record.stem)
     homework = suggest([session.weaknesses()], load_homework())
-    html_path = Path(out) if out else record.with_suffix(".html")
-    html_path.write_text(render_html(session, homework), encoding="utf-8")
-    written = write_subtitles(session, html_path.with_suffix("")) if subtitles else []
+    html_path = report_path(record, out)
+    targets = [html_path] + ([html_path.with_suffix(s) for s in (".vtt", ".srt")] if subtitles else [])
+    if any(t.resolve() == record.resolve() for t in targets):
+        raise ReportError(f"writing the report to {html_path} would overwrite the record {record}; "
+                          "give --out a file ending in .html")
+    write_private(html_path, render_html(session, homework))
+    written = write_subtitles(session, html_path) if subtitles else []
     return session, ReportFiles(html_path, written), text_summary(session, homework)

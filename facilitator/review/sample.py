@@ -19,12 +19,16 @@ class _Clock:
 
 
 def sample_events(session_id: str = "20261121-153000", started: str = "2026-11-21T15:30:00+00:00",
-                  complete: bool = True, first_mirror_ok: bool = False) -> list[Event]:
-    """Two rounds of the Intentional Dialogue between Alex (A) and Sam (B)."""
+                  complete: bool = True, first_mirror_ok: bool = False, input: str = "microphone",
+                  names: dict[str, str] | None = None) -> list[Event]:
+    """Two rounds of the Intentional Dialogue between Alex (A) and Sam (B), or `names`.
+
+    `input` is the session event's: "microphone" for a live session, "demo" for one of
+    `facilitator demo`."""
     clock = _Clock()
     events: list[Event] = [{"type": "session", "t": 0.0, "id": session_id, "started": started,
-                            "names": {"A": "Alex", "B": "Sam"}, "script": "intentional_dialogue",
-                            "input": "demo"}]
+                            "names": dict(names or {"A": "Alex", "B": "Sam"}),
+                            "script": "intentional_dialogue", "input": input}]
 
     def step(name: str, round_: int, sender: str, receiver: str) -> None:
         events.append({"type": "step", "t": clock.advance(0.5), "name": name, "round": round_,
