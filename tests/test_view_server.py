@@ -152,3 +152,18 @@ def test_stop_closes_open_streams_and_frees_the_port() -> None:
     assert all(e.get("text") != "after stop" for e in coach.events)
     with socket.socket() as probe:
         assert probe.connect_ex(("127.0.0.1", coach.port)) != 0
+
+
+def test_internal_events_and_audio_never_reach_the_page(view: CoachView) -> None:
+    import numpy as np
+
+    view.bus.publish({"type": "_spoken", "t": 1.0, "text": "Welcome", "audio": np.zeros(16000), "rate": 16000})
+    view.bus.publish({"type": "_partial", "t": 1.5, "speaker": "A", "text": "I feel"})
+    view.bus.publish({"type": "_timing", "turn": 1, "decided": 2.0})
+    view.bus.publish({"type": "prompt", "t": 2.0, "text": "Alex, please share.", "audio": b"\x00" * 64})
+    view.bus.publish({"t": 2.5, "text": "no type at all"})
+    view.preload([{"type": "_spoken", "t": 0.5, "audio": [0.0]}, {"type": "step", "t": 3.0, "name": "send"}])
+    assert view.events == [{"type": "prompt", "t": 2.0, "text": "Alex, please share."},
+                           {"type": "step", "t": 3.0, "name": "send"}]
+    streamed = _read_events(_base(view) + f"/events?token={view.token}", 2)
+    assert [e["type"] for e in streamed] == ["prompt", "step"] and "audio" not in streamed[0]

@@ -2,7 +2,9 @@
 
 Routes (every one needs the session token, as `?token=` or an `X-Coach-Token` header):
   GET  /         the page
-  GET  /events   server-sent events: every bus event so far, then each new one as it comes
+  GET  /events   server-sent events: every event so far, then each new one as it comes
+                 (the record's events only: the bus's internal ones, whose type starts
+                 with "_", stay in the process, and no event carries audio)
   POST /control  {"action": "pause"|"resume"|"repeat"|"skip"|"stop"|"override", "detail": {...}}
 """
 
@@ -22,6 +24,18 @@ from facilitator.review.analysis import FAILING_LABELS
 from facilitator.view.page import render_page
 
 KEEPALIVE_S = 15.0
+SHOWN_INTERNAL: frozenset[str] = frozenset()   # internal ("_...") events the page uses: none
+DROPPED_FIELDS = ("audio",)                    # never sent to a browser
+
+
+def for_the_page(event: Event) -> Event | None:
+    """The event as the page may see it, or None for an internal one it must not get."""
+    kind = event.get("type")
+    if not isinstance(kind, str) or (kind.startswith("_") and kind not in SHOWN_INTERNAL):
+        return None
+    if any(name in event for name in DROPPED_FIELDS):
+        event = {k: v for k, v in event.items() if k not in DROPPED_FIELDS}
+    return event
 
 
 def is_loopback(host: str) -> bool:
@@ -63,6 +77,9 @@ class CoachView:
 
     def _on_event(self, event: Event) -> None:
         """Bus listener: runs on the publisher's thread, so it only stores and wakes."""
+        event = for_the_page(event)
+        if event is None:
+            return
         try:
             text = json.dumps(event, default=str, ensure_ascii=False)
         except (TypeError, ValueError):
