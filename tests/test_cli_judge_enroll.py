@@ -1,16 +1,23 @@
-"""`facilitator judge` meets bad input with a message, not a traceback: missing or broken
-batch files and lines, empty text."""
+"""`facilitator judge` and `facilitator enroll` meet bad input with a message, not a traceback:
+missing or broken batch files and lines, empty text, unreadable enrollment recordings; the
+enroll command speaks `run`'s language (--name A=NAME, --enroll A=FILE); the hands-free
+enrollment's folder is private."""
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
+import stat
 import subprocess
+import wave
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from facilitator.cli import build_parser, main
+from facilitator.config import SpeakersConfig
 from facilitator.judging import Verdict
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -20,6 +27,13 @@ def subparser(name: str) -> argparse.ArgumentParser:
     parser = build_parser()
     commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
     return commands.choices[name]
+
+
+def write_wav(path: Path, audio: np.ndarray, rate: int = 16000) -> Path:
+    with wave.open(str(path), "wb") as handle:
+        handle.setnchannels(1), handle.setsampwidth(2), handle.setframerate(rate)
+        handle.writeframes(np.asarray(audio, np.int16).tobytes())
+    return path
 
 
 class FakeJudge:
@@ -125,3 +139,149 @@ def test_judge_errors_through_the_installed_command(tmp_path):
         done = subprocess.run([str(command), *args], capture_output=True, text=True, timeout=120)
         assert done.returncode == code and words in done.stderr, done.stderr
         assert "Traceback" not in done.stderr
+
+
+# ---------------------------------------------------------- unreadable enrollment recordings
+
+
+def _broken(kind: str, folder: Path) -> Path:
+    path = folder / f"{kind}.wav"
+    if kind == "missing":
+        return path
+    if kind == "folder":
+        path.mkdir()
+    elif kind == "empty":
+        path.write_bytes(b"")
+    elif kind == "garbage":
+        path.write_bytes(b"this is not a recording\n" * 40)
+    elif kind == "truncated":
+        path.write_bytes(b"RIFF\x10\x00\x00\x00WAVEjunkjunk")
+    elif kind == "silent_header":
+        write_wav(path, np.zeros(0, np.int16))
+    return path
+
+
+BROKEN = [("missing", "no such file"), ("folder", "is a folder"), ("empty", "the file is empty"),
+          ("garbage", "is not an audio file (WAV)"), ("truncated", "WAV file that cannot be read"),
+          ("silent_header", "the recording is empty")]
+
+
+@pytest.fixture
+def partner_b(tmp_path) -> Path:
+    rng = np.random.default_rng(0)
+    return write_wav(tmp_path / "b.wav", rng.normal(0, 3000, 16000 * 2))
+
+
+@pytest.mark.parametrize("kind,reason", BROKEN)
+def test_prepare_names_an_unreadable_enrollment_recording(kind, reason, tmp_path, partner_b):
+    from facilitator import prompts
+    from facilitator.speakers.live import SpeakerSetupError, prepare
+
+    bad = _broken(kind, tmp_path)
+    with pytest.raises(SpeakerSetupError) as caught:
+        prepare(SpeakersConfig(method="gmm"), {"A": "Alex", "B": "Sam"},
+                prompts.common()["speakers"], enroll_files={"A": bad, "B": partner_b})
+    message = str(caught.value)
+    assert f"cannot read the enrollment recording {bad}: " in message
+    assert reason in message and "--enroll A=" in message      # what is wrong, and the fix
+
+
+def test_prepare_names_the_recording_with_too_little_speech(tmp_path, partner_b):
+    from facilitator import prompts
+    from facilitator.speakers.live import SpeakerSetupError, prepare
+
+    quiet = write_wav(tmp_path / "quiet.wav", np.zeros(16000, np.int16))
+    with pytest.raises(SpeakerSetupError, match="quiet.wav.*too little clean speech"):
+        prepare(SpeakersConfig(method="gmm"), {"A": "Alex", "B": "Sam"},
+                prompts.common()["speakers"], enroll_files={"A": quiet, "B": partner_b})
+
+
+def test_run_with_a_missing_enrollment_recording_is_a_clean_refusal(tmp_path, capsys, partner_b):
+    room = write_wav(tmp_path / "room.wav", np.zeros(16000, np.int16))
+    code = main(["run", "--input", str(room), "--fast", "--silent",
+                 "--record", str(tmp_path / "r.jsonl"),
+                 "--enroll", f"A={tmp_path / 'missing.wav'}", "--enroll", f"B={partner_b}"])
+    err = capsys.readouterr().err
+    assert code == 2 and "Traceback" not in err
+    assert f"cannot read the enrollment recording {tmp_path / 'missing.wav'}: no such file" in err
+
+
+@pytest.mark.parametrize("kind,reason", [BROKEN[0], BROKEN[2], BROKEN[3]])
+def test_enroll_with_an_unreadable_recording_is_a_clean_refusal(kind, reason, tmp_path, capsys,
+                                                                partner_b):
+    bad = _broken(kind, tmp_path)
+    code = main(["enroll", "--method", "gmm", "--enroll", f"A={bad}", "--enroll", f"B={partner_b}",
+                 "--save", str(tmp_path / "voices")])
+    err = capsys.readouterr().err
+    assert code == 2 and "Traceback" not in err
+    assert f"cannot read the enrollment recording {bad}: " in err and reason in err
+    assert not (tmp_path / "voices").exists()
+
+
+# ------------------------------------------------------------ enroll speaks run's language
+
+
+@pytest.fixture(scope="module")
+def speech(tmp_path_factory) -> dict[str, Path]:
+    from facilitator.synth import speak_to_array
+
+    folder = tmp_path_factory.mktemp("speech")
+    texts = {"A": ("My day was busy. I went for a run in the morning, then I worked on the "
+                   "garden and cooked a big pot of soup for the week. Now I am glad to sit."),
+             "B": ("My day was good but long. I had meetings all morning, I walked the dog at "
+                   "lunch, and in the afternoon I finished the report I had been writing.")}
+    voices = {"A": "en-us", "B": "en-us+f3"}
+    return {s: write_wav(folder / f"{s}.wav", speak_to_array(text, voices[s]))
+            for s, text in texts.items()}
+
+
+def test_enroll_takes_name_and_enroll_like_run_and_the_old_spellings(tmp_path, capsys, speech):
+    voices = tmp_path / "voices"
+    assert main(["enroll", "--method", "gmm", "--enroll", f"A={speech['A']}",
+                 "--enroll", f"B={speech['B']}", "--name", "A=Alex", "--name", "b=Sam",
+                 "--save", str(voices)]) == 0, capsys.readouterr().err
+    names = {s: json.loads((voices / f"{s}.json").read_text())["name"] for s in "AB"}
+    assert names == {"A": "Alex", "B": "Sam"}
+
+    old = tmp_path / "old"
+    assert main(["enroll", "--method", "gmm", "--from", f"A={speech['A']}", "--from",
+                 f"B={speech['B']}", "--name-a", "Kim", "--name-b", "Lee",
+                 "--save", str(old)]) == 0, capsys.readouterr().err
+    assert json.loads((old / "B.json").read_text())["name"] == "Lee"
+
+    capsys.readouterr()
+    assert main(["enroll", "--name", "C=Kim"]) == 2
+    assert "--name takes A=NAME or B=NAME" in capsys.readouterr().err
+    assert main(["enroll", "--enroll", f"A={speech['A']}"]) == 2
+    assert "--enroll A=FILE --enroll B=FILE" in capsys.readouterr().err
+
+
+def test_enroll_help_shows_the_new_spellings_only_and_explains_every_option(capsys):
+    with pytest.raises(SystemExit):
+        main(["enroll", "--help"])
+    text = capsys.readouterr().out
+    assert "--enroll A=FILE" in text and "--name A=NAME" in text
+    assert "--from" not in text and "--name-a" not in text and "--name-b" not in text
+    for action in subparser("enroll")._actions:
+        assert action.help, f"enroll {action.option_strings} has no help"
+
+
+def test_hands_free_enroll_uses_the_names_and_a_private_folder(tmp_path, monkeypatch, capsys):
+    seen = {}
+
+    def fake_run(args):
+        folder = Path(args.record).parent
+        seen.update(names=args.name, record=Path(args.record),
+                    mode=stat.S_IMODE(folder.stat().st_mode))
+        return 1
+
+    monkeypatch.setattr("facilitator.commands_run.cmd_run", fake_run)
+    old = os.umask(0o022)
+    try:
+        code = main(["enroll", "--name", "A=Alex", "--name", "B=Sam",
+                     "--save", str(tmp_path / "voices")])
+    finally:
+        os.umask(old)
+    assert code == 1 and "voices were not learnt" in capsys.readouterr().err
+    assert seen == {"names": ["A=Alex", "B=Sam"], "mode": 0o700,
+                    "record": tmp_path / "voices" / "last-enrollment.jsonl"}

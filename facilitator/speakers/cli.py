@@ -1,20 +1,26 @@
 """`facilitator enroll`: learn both partners' voices and keep them for the next sessions.
 
-    facilitator enroll --from A=a.wav --from B=b.wav     # from recordings (any rate)
-    facilitator enroll                                   # hands-free, through the microphone
+    facilitator enroll --enroll A=a.wav --enroll B=b.wav     # from recordings (any rate)
+    facilitator enroll --name A=Alex --name B=Sam            # hands-free, through the microphone
 
-Hands-free, it runs the live loop's own enrollment conversation (asks each partner by
-name, checks the speech, asks again) and stops there. The profiles go to `--save DIR`, else
-to [speakers] profiles_dir (default <data dir>/voices), where sessions find them when
-[speakers] save_profiles = true.
+The same words as `facilitator run`: `--name A=NAME` names a partner, `--enroll A=FILE`
+gives a partner's recording (`--from`, `--name-a` and `--name-b` are old spellings, still
+accepted). Hands-free, it runs the live loop's own enrollment conversation (asks each
+partner by name, checks the speech, asks again) and stops there. The profiles go to
+`--save DIR`, else to [speakers] profiles_dir (default <data dir>/voices), where sessions
+find them when [speakers] save_profiles = true.
 """
 
 from __future__ import annotations
 
 import argparse
+import struct
 import sys
+import wave
 from pathlib import Path
 from typing import Iterable
+
+import numpy as np
 
 from facilitator.speakers.audio import AudioFileError, load_wav
 from facilitator.speakers.backends import Backend, BackendUnavailable, make_backend
@@ -22,6 +28,9 @@ from facilitator.speakers.enrollment import (
     EnrollmentError, VoiceProfile, enroll, load_profiles, save_profiles,
 )
 from facilitator.speakers.options import SpeakersOptions
+
+RECORDING_FIX = ("Give a WAV recording (any rate) of 8-10 s of that partner's speech: "
+                 "--enroll A=a.wav --enroll B=b.wav.")
 
 
 def parse_assignments(items: Iterable[str]) -> dict[str, Path]:
@@ -36,19 +45,87 @@ def parse_assignments(items: Iterable[str]) -> dict[str, Path]:
     return out
 
 
+def parse_names(items: Iterable[str]) -> dict[str, str]:
+    """["A=Alex", "B=Sam"] -> {"A": "Alex", "B": "Sam"}; raises ValueError on anything else."""
+    out: dict[str, str] = {}
+    for item in items:
+        label, sep, name = item.partition("=")
+        label = label.strip().upper()
+        if not sep or label not in ("A", "B") or not name.strip():
+            raise ValueError(f"--name takes A=NAME or B=NAME (e.g. --name A=Alex), not {item!r}")
+        out[label] = name.strip()
+    return out
+
+
+def recording_problem(path: str | Path) -> str | None:
+    """Why `path` cannot be a recording, from cheap checks (no decoding), or None."""
+    path = Path(path)
+    try:
+        if not path.exists():
+            return "no such file"
+        if path.is_dir():
+            return "it is a folder, not a recording"
+        with path.open("rb") as handle:
+            head = handle.read(12)
+    except PermissionError:
+        return "permission denied"
+    except OSError as error:
+        return error.strerror or str(error)
+    if not head:
+        return "the file is empty"
+    if head[:4] != b"RIFF" or head[8:12] != b"WAVE":
+        return "it is not an audio file (WAV)"
+    return None
+
+
+def read_recording(path: str | Path, stereo: bool = False) -> np.ndarray:
+    """A recorded enrollment as float32 at 16 kHz (mono, or (n, 2) when `stereo`).
+
+    Raises AudioFileError "cannot read the enrollment recording a.wav: <why>"."""
+    problem = recording_problem(path)
+    audio = None
+    if problem is None:
+        try:
+            audio = load_wav(path, channels="keep" if stereo else "mix")
+        except (AudioFileError, wave.Error, EOFError, ValueError, OSError, RuntimeError,
+                struct.error):   # the wave module's ways of meeting a broken file
+            problem = ("it is a WAV file that cannot be read (truncated, or not uncompressed "
+                       "PCM: save it again as 16-bit PCM WAV)")
+        else:
+            if audio.shape[0] == 0:
+                problem = "the recording is empty (no sound in it)"
+    if problem is not None:
+        raise AudioFileError(f"cannot read the enrollment recording {path}: {problem}")
+    if stereo and audio.shape[1] != 2:
+        audio = audio.mean(axis=1)
+    return audio
+
+
 def enroll_files(files: dict[str, Path], options: SpeakersOptions, backend: Backend | None = None,
                  names: dict[str, str] | None = None, stereo: bool = False) -> dict[str, VoiceProfile]:
-    """Profiles from recorded enrollments (WAV of any rate; mono unless `stereo`)."""
+    """Profiles from recorded enrollments (WAV of any rate; mono unless `stereo`).
+
+    Raises AudioFileError naming a file that cannot be read, and EnrollmentError (with
+    `.path` and `.label` set) for one with too little clean speech."""
+    audio = {label: read_recording(path, stereo) for label, path in sorted(files.items())}
     backend = backend or make_backend(options.method)
     profiles = {}
     for label, path in sorted(files.items()):
-        audio = load_wav(path, channels="keep" if stereo else "mix")
-        if stereo and audio.shape[1] != 2:
-            audio = audio.mean(axis=1)
-        profiles[label] = enroll(label, audio, backend, (names or {}).get(label, ""),
-                                 options.enroll_min_voiced_s, options.enroll_min_snr_db,
-                                 options.vad_aggressiveness)
+        try:
+            profiles[label] = enroll(label, audio[label], backend, (names or {}).get(label, ""),
+                                     options.enroll_min_voiced_s, options.enroll_min_snr_db,
+                                     options.vad_aggressiveness)
+        except EnrollmentError as error:
+            error.path, error.label = path, label
+            raise
     return profiles
+
+
+def _names(args: argparse.Namespace, config) -> dict[str, str]:
+    names = {"A": args.name_a or config.session.partner_a,
+             "B": args.name_b or config.session.partner_b}
+    names.update(parse_names(args.name))
+    return names
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -66,23 +143,30 @@ def _run(args: argparse.Namespace) -> int:
         options.method = "gmm"
     if args.stereo or args.second_device is not None:
         config.audio.channels = 2
-    names = {"A": args.name_a or config.session.partner_a,
-             "B": args.name_b or config.session.partner_b}
-    folder = Path(args.save).expanduser() if args.save else _profiles_dir(config)
-    if not args.from_files:
-        return _run_live(args, config, names, folder)
     try:
-        files = parse_assignments(args.from_files)
-        if set(files) != {"A", "B"}:
-            print("enroll: give both partners, --from A=FILE --from B=FILE", file=sys.stderr)
-            return 2
-        profiles = enroll_files(files, options, make_backend(options.method), names,
-                                stereo=args.stereo)
-    except (ValueError, AudioFileError, BackendUnavailable) as error:
+        names = _names(args, config)
+        files = parse_assignments(args.enroll)
+    except ValueError as error:
         print(f"enroll: {error}", file=sys.stderr)
         return 2
+    folder = Path(args.save).expanduser() if args.save else _profiles_dir(config)
+    if not files:
+        return _run_live(args, config, names, folder)
+    if set(files) != {"A", "B"}:
+        print("enroll: give both partners' recordings, --enroll A=FILE --enroll B=FILE",
+              file=sys.stderr)
+        return 2
+    try:
+        profiles = enroll_files(files, options, None, names, stereo=args.stereo)
+    except AudioFileError as error:
+        print(f"enroll: {error}. {RECORDING_FIX}", file=sys.stderr)
+        return 2
+    except BackendUnavailable as error:
+        print(f"enroll: voice model {options.method!r}: {error}", file=sys.stderr)
+        return 2
     except EnrollmentError as error:
-        print(f"enroll: not enough clean speech: {error.check.reason}", file=sys.stderr)
+        print(f"enroll: not enough clean speech in {error.path}: {error.check.reason} "
+              "Record 8-10 s of speech.", file=sys.stderr)
         return 1
     save_profiles(profiles, folder)
     _report(profiles, folder)
@@ -90,18 +174,19 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _profiles_dir(config) -> Path:
-    from facilitator.app import _profiles_dir as configured
+    from facilitator.paths import profiles_dir
 
-    return configured(config)
+    return profiles_dir(config.speakers.profiles_dir, config.session.data_dir)
 
 
 def _run_live(args: argparse.Namespace, config, names: dict[str, str], folder: Path) -> int:
     """The live loop's enrollment conversation, then stop; profiles saved to `folder`."""
     from facilitator.commands_run import cmd_run
+    from facilitator.paths import private_dir
 
     config.speakers.save_profiles = True
     config.speakers.profiles_dir = str(folder)
-    folder.mkdir(parents=True, exist_ok=True)
+    private_dir(folder)          # the enrollment record written here holds what they said
     record = folder / "last-enrollment.jsonl"
     record.unlink(missing_ok=True)
     run_args = argparse.Namespace(
@@ -129,14 +214,21 @@ def _report(profiles: dict[str, VoiceProfile], folder: Path) -> None:
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "enroll", help="learn both partners' voices and keep them for later sessions",
-        description="Learn both partners' voices. With --from, from recordings (WAV, any "
-                    "rate); without, asks each partner by name through the microphone "
-                    "(or a recording of that conversation, --input).")
-    parser.add_argument("--from", dest="from_files", action="append", default=[],
-                        metavar="A=FILE", help="a partner's recording; give A= and B=")
+        description="Learn both partners' voices and save them for later sessions. With "
+                    "--enroll A=FILE --enroll B=FILE, from recordings (WAV, any rate, 8-10 s "
+                    "of speech each); without, asks each partner by name through the "
+                    "microphone (or a recording of that conversation, --input).")
+    parser.add_argument("--enroll", action="append", default=[], metavar="A=FILE",
+                        help="a partner's recorded enrollment (WAV, any rate, 8-10 s of speech): "
+                             "--enroll A=a.wav --enroll B=b.wav; without it the partners are "
+                             "asked through the microphone")
+    parser.add_argument("--name", action="append", default=[], metavar="A=NAME",
+                        help="a partner's name, spoken when asking: --name A=Alex --name B=Sam")
     parser.add_argument("--save", metavar="DIR",
                         help="keep the voice profiles in DIR (default: [speakers] profiles_dir)")
-    parser.add_argument("--method", default=None, choices=("auto", "campplus", "gmm", "dvector"))
+    parser.add_argument("--method", default=None, choices=("auto", "campplus", "gmm", "dvector"),
+                        help="voice model to learn (default: [speakers] method; auto = campplus "
+                             "when installed, else gmm)")
     parser.add_argument("--stereo", action="store_true",
                         help="two microphones, one per partner: calibrate the channel levels too")
     parser.add_argument("--device", default=None, help="microphone (name or index)")
@@ -146,6 +238,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="a recording of the enrollment conversation instead of the microphone")
     parser.add_argument("--fast", action="store_true", help="with --input: as fast as the CPU allows")
     parser.add_argument("--silent", action="store_true", help="do not speak the requests aloud")
-    parser.add_argument("--name-a", default=None, help="name the facilitator calls partner A")
-    parser.add_argument("--name-b", default=None, help="name the facilitator calls partner B")
+    # old spellings, kept working but not shown
+    parser.add_argument("--from", dest="enroll", action="append", metavar="A=FILE",
+                        help=argparse.SUPPRESS)
+    parser.add_argument("--name-a", default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--name-b", default=None, help=argparse.SUPPRESS)
     parser.set_defaults(handler=_run)

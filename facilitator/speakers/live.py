@@ -248,8 +248,11 @@ def prepare(options: SpeakersOptions, names: dict[str, str], prompts: dict[str, 
             profiles_dir: object = None, resumed_dir: object = None) -> SpeakerSetup:
     """Recorded enrollments (`--enroll`), the interrupted session's voices (`resumed_dir`),
     saved profiles (opt-in) or, failing those, a live enrollment."""
+    import wave
     from pathlib import Path
 
+    from facilitator.speakers.audio import AudioFileError
+    from facilitator.speakers.cli import RECORDING_FIX, recording_problem
     from facilitator.speakers.cli import enroll_files as profiles_from_files
     from facilitator.speakers.enrollment import EnrollmentError, load_profiles
 
@@ -266,17 +269,26 @@ def prepare(options: SpeakersOptions, names: dict[str, str], prompts: dict[str, 
             raise SpeakerSetupError(f"voice model {method!r}: {error}") from None
 
     if enroll_files:
-        backend = model()
         if set(enroll_files) != set(LABELS):
             raise SpeakerSetupError("give both partners' recordings: --enroll A=FILE --enroll B=FILE")
+        files = {k: Path(str(v)) for k, v in enroll_files.items()}
+        for path in files.values():     # checked before a voice model is loaded for them
+            problem = recording_problem(path)
+            if problem is not None:
+                raise SpeakerSetupError(f"cannot read the enrollment recording {path}: "
+                                        f"{problem}. {RECORDING_FIX}")
+        backend = model()
         try:
-            profiles = profiles_from_files({k: Path(str(v)) for k, v in enroll_files.items()},
-                                           options, backend, names, stereo)
+            profiles = profiles_from_files(files, options, backend, names, stereo)
         except EnrollmentError as error:
-            raise SpeakerSetupError(f"an enrollment recording has too little clean speech: "
+            where = f" ({error.path})" if getattr(error, "path", None) else ""
+            raise SpeakerSetupError(f"an enrollment recording{where} has too little clean speech: "
                                     f"{error.check.reason} Record 8-10 s of speech.") from None
-        except (OSError, ValueError) as error:
-            raise SpeakerSetupError(f"cannot read an enrollment recording: {error}") from None
+        except AudioFileError as error:
+            raise SpeakerSetupError(f"{error}. {RECORDING_FIX}") from None
+        except (wave.Error, EOFError, ValueError, OSError) as error:
+            raise SpeakerSetupError(f"cannot read an enrollment recording ({error}). "
+                                    f"{RECORDING_FIX}") from None
         return SpeakerSetup(voice_attribution(profiles, options, backend), backend=backend)
     if resumed_dir is not None and Path(str(resumed_dir)).is_dir():
         kept = load_profiles(Path(str(resumed_dir)))
