@@ -1,7 +1,7 @@
 """`facilitator judge` and `facilitator enroll` meet bad input with a message, not a traceback:
 missing or broken batch files and lines, empty text, unreadable enrollment recordings; the
-enroll command speaks `run`'s language (--name A=NAME, --enroll A=FILE); the hands-free
-enrollment's folder is private."""
+enroll command speaks `run`'s language (--name A=NAME, --enroll A=FILE); saved voices are
+private (folder 0700, files 0600)."""
 
 from __future__ import annotations
 
@@ -285,3 +285,30 @@ def test_hands_free_enroll_uses_the_names_and_a_private_folder(tmp_path, monkeyp
     assert code == 1 and "voices were not learnt" in capsys.readouterr().err
     assert seen == {"names": ["A=Alex", "B=Sam"], "mode": 0o700,
                     "record": tmp_path / "voices" / "last-enrollment.jsonl"}
+
+
+# --------------------------------------------------------------------- private voices
+
+
+def test_saved_voice_profiles_are_private_whatever_the_umask(tmp_path):
+    from facilitator.speakers.enrollment import VoiceProfile, load_profiles, save_profiles
+
+    data = {"means": np.arange(6, dtype=np.float32)}
+    profiles = {s: VoiceProfile(s, name, "gmm", data, 8.0, 30.0)
+                for s, name in (("A", "Alex"), ("B", "Sam"))}
+    folder = tmp_path / "data" / "voices"
+    folder.parent.mkdir()
+    old = os.umask(0o022)
+    try:
+        written = save_profiles(profiles, folder)
+        (folder / "A.json").chmod(0o644)            # a profile left 0644 by an older version
+        written = save_profiles(profiles, folder)
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+    assert sorted(p.name for p in written) == ["A.json", "A.npz", "B.json", "B.npz"]
+    assert sorted(p.name for p in folder.iterdir()) == ["A.json", "A.npz", "B.json", "B.npz"]
+    for path in written:
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
+    back = load_profiles(folder)
+    assert back["B"].name == "Sam" and np.array_equal(back["A"].data["means"], np.arange(6))

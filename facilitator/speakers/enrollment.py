@@ -7,12 +7,14 @@
 
 from __future__ import annotations
 
+import io
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
+from facilitator.paths import private_dir, write_private
 from facilitator.speakers.audio import SAMPLE_RATE, VAD_FRAME_MS, frame_levels_db, voiced_mask
 from facilitator.speakers.backends import Backend
 
@@ -118,19 +120,21 @@ def enroll(label: str, audio: np.ndarray, backend: Backend, name: str = "",
 
 
 def save_profiles(profiles: dict[str, VoiceProfile], directory: str | Path) -> list[Path]:
-    """Write each profile as <label>.json + <label>.npz; returns the files written."""
-    directory = Path(directory)
-    directory.mkdir(parents=True, exist_ok=True)
+    """Write each profile as <label>.json + <label>.npz; returns the files written.
+
+    Voices are intimate: the folder is made 0700 and each file is written 0600, atomically
+    (a profile is never seen half-written), whatever the umask."""
+    directory = private_dir(directory)
     written = []
     for label, profile in profiles.items():
         meta = {"version": PROFILE_VERSION, "label": profile.label, "name": profile.name,
                 "method": profile.method, "voiced_s": profile.voiced_s,
                 "snr_db": profile.snr_db, "channel_power": profile.channel_power,
                 "extra": profile.extra}
-        json_path = directory / f"{label}.json"
-        npz_path = directory / f"{label}.npz"
-        json_path.write_text(json.dumps(meta, indent=2), encoding="utf-8")
-        np.savez_compressed(npz_path, **profile.data)
+        voice = io.BytesIO()
+        np.savez_compressed(voice, **profile.data)
+        npz_path = write_private(directory / f"{label}.npz", voice.getvalue())
+        json_path = write_private(directory / f"{label}.json", json.dumps(meta, indent=2))
         written += [json_path, npz_path]
     return written
 
