@@ -103,7 +103,11 @@ def test_page_replays_then_follows_the_session(browser: Any, view: CoachView) ->
     verdicts = [li.text for li in browser.find_elements(By.CSS_SELECTOR, "#verdicts li")]  # latest first
     assert verdicts[0].startswith("Mirror by Sam, try 2: mirror · score 0.92")
     assert verdicts[1].startswith("Mirror by Sam, try 1: partial · score 0.50\nMissed: tired, worked, day")
-    assert "Mark wrong" in verdicts[0] and "Mark wrong" not in verdicts[1]   # only the latest can change
+    # every verdict has the button; only those the facilitator can still act on are enabled
+    buttons = browser.find_elements(By.CSS_SELECTOR, "#verdicts li button.wrong")
+    assert len(buttons) == len(verdicts) == 3
+    assert [b.is_enabled() for b in buttons] == [True, False, False]
+    assert "it passed at a later try" in verdicts[1] and "the session has moved on" in verdicts[2]
     assert "What I hear you saying is you feel tired" in transcript_turns(browser)[-1]
     assert "Sam talked over the turn" in text(browser, "transcript")
 
@@ -149,3 +153,72 @@ def test_page_without_token_is_refused(browser: Any, view: CoachView) -> None:
     assert "Forbidden" in browser.find_element(By.TAG_NAME, "body").text
     with pytest.raises(TimeoutException):
         wait_for(browser, lambda: browser.find_elements(By.ID, "controls"), seconds=0.3)
+
+
+def test_talk_bar_is_empty_until_someone_speaks(browser: Any, view: CoachView) -> None:
+    browser.get(view.url)
+    wait_for(browser, lambda: browser.find_element(By.TAG_NAME, "body").get_attribute("data-connected") == "yes")
+    bar = browser.find_element(By.ID, "balance-bar")
+    widths = lambda: [s.size["width"] for s in bar.find_elements(By.TAG_NAME, "span")]  # noqa: E731
+    assert text(browser, "balance-text") == "No one has spoken yet."
+    assert widths() == [0, 0] and "empty" in bar.get_attribute("class")
+    view.bus.publish({"type": "session", "t": 0.0, "names": {"A": "Alex", "B": "Sam"}})
+    view.bus.publish({"type": "step", "t": 0.5, "name": "summary_confirm", "round": 1, "sender": "A", "receiver": "B"})
+    wait_for(browser, lambda: "Checking the summary" in text(browser, "step"))
+    assert "summary_confirm" not in text(browser, "step")
+    assert widths() == [0, 0]
+    view.bus.publish({"type": "turn", "t": 4.0, "speaker": "A", "step": "summary_confirm", "text": "Yes.",
+                      "start": 1.0, "end": 4.0})
+    wait_for(browser, lambda: text(browser, "balance-text").startswith("Alex 0:03 (100%)"))
+    assert "Checking the summary" in transcript_turns(browser)[0]
+    wait_for(browser, lambda: widths()[0] > 0 and widths()[1] == 0)
+    assert "empty" not in bar.get_attribute("class")
+
+
+def test_failed_verdicts_can_be_marked_wrong(browser: Any, view: CoachView) -> None:
+    events = sample_events()
+    first_mirror = next(i for i, e in enumerate(events) if e["type"] == "verdict" and e["kind"] == "mirror")
+    for event in events[:first_mirror + 1]:                  # ... mirror try 1: partial
+        view.bus.publish(event)
+    view.bus.publish(dict(events[first_mirror], t=40.0, attempt=2, score=0.4))   # try 2: partial again
+    browser.get(view.url)
+    wait_for(browser, lambda: len(browser.find_elements(By.CSS_SELECTOR, "#verdicts li")) == 3)
+    buttons = browser.find_elements(By.CSS_SELECTOR, "#verdicts li button.wrong")   # latest first
+    assert [b.is_enabled() for b in buttons] == [True, True, False]
+    buttons[1].click()                                       # try 1 was right after all: move on
+    assert controls_seen(view.controls, 1) == [
+        Control("override", source="coach", detail={"kind": "mirror", "label": "mirror"})]
+    view.bus.publish({"type": "override", "t": 41.0, "kind": "mirror", "label": "mirror", "source": "coach"})
+    wait_for(browser, lambda: "(coach marked it mirror)" in browser.find_element(By.CSS_SELECTOR, "#verdicts li").text)
+    wait_for(browser, lambda: not buttons[1].is_enabled())   # the mirror has passed now
+    assert buttons[0].is_enabled()                           # the coach can still undo it
+    buttons[0].click()
+    assert controls_seen(view.controls, 1) == [
+        Control("override", source="coach", detail={"kind": "mirror", "label": "not_mirror"})]
+    view.bus.publish({"type": "verdict", "t": 50.0, "kind": "summary", "label": "partial", "score": 0.5,
+                      "missing": ["dinner"], "intrusions": [], "attempt": 1, "step": "summary", "round": 1})
+    wait_for(browser, lambda: len(browser.find_elements(By.CSS_SELECTOR, "#verdicts li")) == 4)
+    assert "the session has moved on" in browser.find_elements(By.CSS_SELECTOR, "#verdicts li")[1].text
+    browser.find_element(By.TAG_NAME, "body").send_keys("w")     # W: the latest, a failed summary
+    assert controls_seen(view.controls, 1) == [
+        Control("override", source="coach", detail={"kind": "summary", "label": "complete"})]
+
+
+def test_report_key_numbers_stay_in_their_boxes(browser: Any, tmp_path: Any) -> None:
+    from facilitator.review.analysis import analyse
+    from facilitator.review.report import render_html
+
+    session = analyse([e for e in sample_events() if e["type"] != "end"])   # the longest Ending text
+    page = tmp_path / "report.html"
+    page.write_text(render_html(session), encoding="utf-8")
+    for width in (1400, 700, 380):
+        browser.set_window_size(width, 1000)
+        browser.get(page.as_uri())
+        overflowing = browser.execute_script("""
+            return [...document.querySelectorAll('.numbers li')].filter((li) => {
+              const box = li.getBoundingClientRect();
+              return li.scrollWidth > li.clientWidth + 1 || [...li.querySelectorAll('b')].some((b) => {
+                const r = b.getBoundingClientRect(); return r.right > box.right + 1; });
+            }).map((li) => li.textContent);""")
+        assert overflowing == [], (width, overflowing)
+    browser.set_window_size(1400, 1000)

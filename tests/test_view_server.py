@@ -167,3 +167,28 @@ def test_internal_events_and_audio_never_reach_the_page(view: CoachView) -> None
                            {"type": "step", "t": 3.0, "name": "send"}]
     streamed = _read_events(_base(view) + f"/events?token={view.token}", 2)
     assert [e["type"] for e in streamed] == ["prompt", "step"] and "audio" not in streamed[0]
+
+
+def _page(view: CoachView) -> str:
+    with urllib.request.urlopen(view.url, timeout=5) as response:
+        return response.read().decode()
+
+
+def test_page_has_step_titles_and_an_empty_talk_bar(view: CoachView) -> None:
+    page = _page(view)
+    config = json.loads(page.split("const CONFIG = ", 1)[1].split(";\n", 1)[0])
+    assert config["steps"]["summary_confirm"] == "Checking the summary"
+    assert config["steps"]["mirror"] == "Mirroring"
+    assert "STEP_NAMES" not in page                       # no second list of titles in the page
+    # before anyone speaks: no 50/50 split, an empty bar and words saying so
+    bar = page.split('<div id="balance-bar"', 1)[1].split("</div>", 1)[0]
+    assert 'class="empty"' in bar and "width:50%" not in bar
+    assert "No one has spoken yet." in page
+    assert ": 50;" not in page.split("function drawBalance", 1)[1].split("}", 1)[0]
+
+
+def test_page_titles_follow_the_session_script(view: CoachView, tmp_path: Path) -> None:
+    script = tmp_path / "ours.toml"
+    script.write_text('[[steps]]\nname = "mirror"\ntitle = "Say it back"\n')
+    view.bus.publish({"type": "session", "t": 0.0, "names": {"A": "Alex", "B": "Sam"}, "script": str(script)})
+    assert '"mirror": "Say it back"' in _page(view)

@@ -11,12 +11,19 @@ import json
 from facilitator.judging import PASSING_LABELS
 
 
-def render_page(token: str, failing_labels: dict[str, str]) -> str:
-    """The page, with the token (for its own requests) and the verdict labels filled in."""
+def render_page(token: str, failing_labels: dict[str, str],
+                step_titles: dict[str, str] | None = None) -> str:
+    """The page, with the token (for its own requests), the verdict labels and the steps'
+    titles (default: facilitator.review.steps, from the script) filled in."""
+    if step_titles is None:
+        from facilitator.review.steps import step_titles as titles_of_the_script
+
+        step_titles = titles_of_the_script()
     config = {
         "token": token,
         "passing": {kind: sorted(labels) for kind, labels in PASSING_LABELS.items()},
         "failing": failing_labels,
+        "steps": step_titles,
     }
     data = json.dumps(config).replace("</", "<\\/")
     return PAGE.replace("__CONFIG__", data)
@@ -53,6 +60,7 @@ kbd { font:inherit; font-size:0.75em; border:1px solid var(--muted); border-radi
 .option { font-size:0.8rem; color:var(--muted); } .option input { width:1.1rem; height:1.1rem; }
 #balance-bar { display:flex; height:1.6rem; border-radius:6px; overflow:hidden; background:var(--line); }
 #balance-bar span { display:block; height:100%; transition:width 0.3s; }
+#balance-bar.empty { background:repeating-linear-gradient(135deg, var(--line) 0 8px, transparent 8px 16px); }
 .A { color:var(--a); } .B { color:var(--b); } .bar-A { background:var(--a); } .bar-B { background:var(--b); }
 #balance-text { margin:0.3rem 0 0; }
 ol { margin:0; padding:0; list-style:none; }
@@ -60,6 +68,7 @@ ol { margin:0; padding:0; list-style:none; }
 #verdicts li { padding:0.4rem 0; border-bottom:1px solid var(--line); }
 .label-ok { color:var(--ok); font-weight:700; } .label-no { color:var(--no); font-weight:700; }
 .missing { color:var(--muted); } .overridden { font-style:italic; }
+.why { color:var(--muted); font-size:0.8rem; margin-left:0.4rem; }
 #transcript { max-height:70vh; overflow-y:auto; }
 #transcript li { padding:0.35rem 0 0.35rem 0.6rem; border-left:6px solid var(--line); margin-bottom:0.35rem; }
 #transcript li.turn-A { border-left-color:var(--a); } #transcript li.turn-B { border-left-color:var(--b); }
@@ -95,8 +104,8 @@ ol { margin:0; padding:0; list-style:none; }
       <p id="feedback" role="status" aria-live="polite"></p>
       <label class="option"><input type="checkbox" id="shortcuts" checked> Single-key shortcuts (P, C, R, S, W, E)</label></section>
     <section aria-labelledby="h-balance"><h2 id="h-balance">Talk time</h2>
-      <div id="balance-bar" aria-hidden="true"><span class="bar-A" style="width:50%"></span><span class="bar-B" style="width:50%"></span></div>
-      <p id="balance-text">Nobody has spoken yet.</p></section>
+      <div id="balance-bar" class="empty" aria-hidden="true"><span class="bar-A" style="width:0%"></span><span class="bar-B" style="width:0%"></span></div>
+      <p id="balance-text">No one has spoken yet.</p></section>
     <section aria-labelledby="h-verdicts"><h2 id="h-verdicts">Verdicts</h2>
       <ol id="verdicts" aria-live="polite"></ol><p id="no-verdicts">None yet.</p></section>
   </div>
@@ -106,11 +115,8 @@ ol { margin:0; padding:0; list-style:none; }
 <script>
 "use strict";
 const CONFIG = __CONFIG__;
-const STEP_NAMES = {appointment:"Appointment", send:"Sending", mirror:"Mirroring", confirm:"Checking the mirror",
-  more:"Is there more?", summary:"Summary", validate:"Validation", empathize:"Empathy", switch:"Switching roles",
-  appreciate:"Appreciations", close:"Closing"};
 const KIND_NAMES = {mirror:"Mirror", summary:"Summary", validation:"Validation", empathy:"Empathy", sender_statement:"Sender statement"};
-const state = {names:{A:"Partner A", B:"Partner B"}, talk:{}, paused:false, ended:false, latest:{}, verdictItems:[]};
+const state = {names:{A:"Partner A", B:"Partner B"}, talk:{}, paused:false, ended:false, latest:{}, verdictItems:[], exchanges:0};
 const $ = (id) => document.getElementById(id);
 
 function nameOf(key) { return (key && state.names[key]) || "Unknown speaker"; }
@@ -121,7 +127,12 @@ function flipped(kind, label) {
 }
 function clock(seconds) { const s = Math.max(0, Math.round(seconds || 0)); return Math.floor(s / 60) + ":" + String(s % 60).padStart(2, "0"); }
 function el(tag, cls, text) { const node = document.createElement(tag); if (cls) node.className = cls; if (text !== undefined) node.textContent = text; return node; }
-function stepText(name) { return STEP_NAMES[name] || name || ""; }
+function stepText(name) {
+  if (!name) return "";
+  if (CONFIG.steps && CONFIG.steps[name]) return CONFIG.steps[name];
+  const words = String(name).replace(/_/g, " ");
+  return words.charAt(0).toUpperCase() + words.slice(1);
+}
 
 function banner(text) { const b = $("banner"); b.textContent = text; b.classList.toggle("show", !!text); }
 
@@ -154,13 +165,16 @@ function addToTranscript(li) {
   if (atBottom) list.scrollTop = list.scrollHeight;
 }
 function drawBalance() {
+  // Until someone has spoken the bar stays empty: an even split would be made up.
   const a = state.talk.A || 0, b = state.talk.B || 0, total = a + b;
-  const shareA = total ? Math.round(100 * a / total) : 50;
-  const bars = $("balance-bar").children;
-  bars[0].style.width = shareA + "%"; bars[1].style.width = (100 - shareA) + "%";
+  const shareA = total ? Math.round(100 * a / total) : 0;
+  const shareB = total ? 100 - shareA : 0;
+  const bar = $("balance-bar");
+  bar.classList.toggle("empty", !total);
+  bar.children[0].style.width = shareA + "%"; bar.children[1].style.width = shareB + "%";
   $("balance-text").textContent = total
-    ? nameOf("A") + " " + clock(a) + " (" + shareA + "%), " + nameOf("B") + " " + clock(b) + " (" + (100 - shareA) + "%)"
-    : "Nobody has spoken yet.";
+    ? nameOf("A") + " " + clock(a) + " (" + shareA + "%), " + nameOf("B") + " " + clock(b) + " (" + shareB + "%)"
+    : "No one has spoken yet.";
 }
 function describeVerdict(item) {
   const e = item.event;
@@ -169,6 +183,28 @@ function describeVerdict(item) {
   item.labelNode.className = ok ? "label-ok" : "label-no";
   item.li.classList.toggle("overridden", item.overridden);
   item.noteNode.textContent = item.overridden ? " (coach marked it " + item.label.replace(/_/g, " ") + ")" : "";
+}
+// Every verdict, passed or not, has a "Mark wrong" button. The facilitator applies an
+// override to the turn it judged last, so a button works for the latest verdict, and for
+// the earlier failed tries of that same mirror (or summary...) while none of its tries has
+// passed: marking any of those wrong accepts it and the session moves on. Older verdicts
+// keep the button, disabled, with the reason beside it.
+function sameExchange(previous, e) {
+  return !!previous && previous.event.kind === e.kind && (previous.event.round || 0) === (e.round || 0)
+    && (e.attempt || 1) > (previous.event.attempt || 1);
+}
+function refreshWrongButtons() {
+  const items = state.verdictItems, last = items[items.length - 1];
+  if (!last) return;
+  const current = items.filter((i) => i.exchange === last.exchange);
+  const passedNow = current.some((i) => passing(i.event.kind, i.label));
+  for (const item of items) {
+    const usable = item === last || (item.exchange === last.exchange && !passedNow);
+    item.button.disabled = state.ended || !usable;
+    item.whyNode.textContent = state.ended || usable ? ""
+      : item.exchange === last.exchange ? "it passed at a later try" : "the session has moved on";
+  }
+  $("wrong-latest").disabled = state.ended;
 }
 function onVerdict(e) {
   const li = el("li");
@@ -185,18 +221,20 @@ function onVerdict(e) {
   if (e.intrusions && e.intrusions.length) li.append(el("div", "missing", "Added: " + e.intrusions.join(", ")));
   const button = el("button", "wrong", "Mark wrong");
   button.type = "button";
-  li.append(button);
-  const item = {event:e, li, labelNode, noteNode, button, label:e.label, overridden:false};
+  const whyNode = el("span", "why");
+  li.append(button, whyNode);
+  const previous = state.verdictItems[state.verdictItems.length - 1];
+  const exchange = sameExchange(previous, e) ? previous.exchange : ++state.exchanges;
+  const item = {event:e, li, labelNode, noteNode, button, whyNode, exchange, label:e.label, overridden:false};
   button.addEventListener("click", () => markWrong(item));
-  const previous = state.latest[e.kind];
-  if (previous) previous.button.remove();  // only the latest verdict of a kind can be changed
   state.latest[e.kind] = item;
   state.verdictItems.push(item);
   describeVerdict(item);
-  button.setAttribute("aria-label", "Mark this " + (KIND_NAMES[e.kind] || e.kind).toLowerCase() + " verdict wrong");
+  button.setAttribute("aria-label", "Mark this " + (KIND_NAMES[e.kind] || e.kind).toLowerCase()
+    + " verdict, try " + (e.attempt || 1) + ", wrong");
   $("verdicts").prepend(li);
   $("no-verdicts").hidden = true;
-  $("wrong-latest").disabled = state.ended;
+  refreshWrongButtons();
 }
 function onOverride(e) {
   const item = state.latest[e.kind];
@@ -204,6 +242,7 @@ function onOverride(e) {
   item.label = e.label || flipped(e.kind, item.label);
   item.overridden = true;
   describeVerdict(item);
+  refreshWrongButtons();
 }
 function onControl(e) {
   if (e.action === "pause") { state.paused = true; $("state").textContent = "Paused"; banner("Paused"); }
@@ -252,6 +291,9 @@ async function send(action, detail) {
   }
 }
 function markWrong(item) {
+  // A failed verdict marked wrong was right: send its kind's passing label, so the session
+  // moves on; a passed one marked wrong sends the failing label, so the step is asked again.
+  if (!item || item.button.disabled) return;
   send("override", {kind:item.event.kind, label:flipped(item.event.kind, item.label)});
 }
 document.querySelectorAll("#controls button[data-action]").forEach((button) => {
@@ -262,8 +304,7 @@ document.querySelectorAll("#controls button[data-action]").forEach((button) => {
   });
 });
 $("wrong-latest").addEventListener("click", () => {
-  const last = state.verdictItems[state.verdictItems.length - 1];
-  if (last) markWrong(state.latest[last.event.kind]);
+  markWrong(state.verdictItems[state.verdictItems.length - 1]);
 });
 const KEYS = {p:"pause", c:"resume", r:"repeat", s:"skip", e:"stop", w:"wrong-latest"};
 document.addEventListener("keydown", (event) => {

@@ -21,6 +21,7 @@ from typing import Any, AsyncIterator
 
 from facilitator.events import CONTROL_ACTIONS, Control, ControlQueue, Event, EventBus
 from facilitator.review.analysis import FAILING_LABELS
+from facilitator.review.steps import step_titles
 from facilitator.view.page import render_page
 
 KEEPALIVE_S = 15.0
@@ -67,6 +68,7 @@ class CoachView:
         self._closing = False
         self._server: Any = None
         self._thread: threading.Thread | None = None
+        self.step_titles = step_titles()      # the script's step names -> what the page shows
         bus.subscribe(self._on_event)
 
     # -- events in --------------------------------------------------------------------
@@ -80,6 +82,8 @@ class CoachView:
         event = for_the_page(event)
         if event is None:
             return
+        if event.get("type") == "session" and isinstance(event.get("script"), str) and event["script"]:
+            self.step_titles = step_titles(event["script"])     # that script's own titles, if any
         try:
             text = json.dumps(event, default=str, ensure_ascii=False)
         except (TypeError, ValueError):
@@ -190,7 +194,7 @@ class CoachView:
             policy = ("default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
                       "connect-src 'self'; img-src data:; base-uri 'none'; form-action 'none'; "
                       "frame-ancestors 'none'")
-            return HTMLResponse(render_page(self.token, FAILING_LABELS),
+            return HTMLResponse(render_page(self.token, FAILING_LABELS, self.step_titles),
                                 headers={**headers, "Content-Security-Policy": policy})
 
         async def stream(request: Request) -> Response:
