@@ -32,6 +32,15 @@ SAMPLE_RATE = 16000
 COMMIT_CHUNK_S = 3.0     # transcribed stretches at least this long are kept as they are
 WHO_SPOKE_EARLY = 0.5    # who spoke starts after this share of `pause_ms` of silence, so that
                          # its work is mostly done before the pause starts the transcription
+LONG_TURN_S = 12.0       # longer turns are worked out early less often (see _worth_deciding_again)
+REDECIDE_GROWTH = 0.3
+
+
+def _worth_deciding_again(length_s: float, new_speech_s: float) -> bool:
+    """Early who-spoke at every pause costs work in proportion to the turn, so a long turn
+    (a monologue) would cost its square: past `LONG_TURN_S` a new early answer waits until
+    the turn has grown by `REDECIDE_GROWTH` of that excess (the turn's end decides anyway)."""
+    return new_speech_s >= REDECIDE_GROWTH * max(0.0, length_s - LONG_TURN_S)
 
 
 class Attributor(Protocol):
@@ -249,7 +258,7 @@ class Session:
             self.say(prompt_files.fill(self.common_prompts["silence_reminder"], speaker=name),
                      "silence_reminder")
 
-    def _decide_who_so_far(self, turn: TurnAudio) -> None:
+    def _decide_who_so_far(self, turn: TurnAudio, final: bool = False) -> None:
         """Work out who spoke on a thread as soon as the speaker falls silent (half a pause,
         `WHO_SPOKE_EARLY`, before the words so far are transcribed, so the two share the
         cores less): when the pause ends the turn, the answer is (nearly) ready. One such
@@ -260,6 +269,9 @@ class Session:
                 or turn.voiced_ms < self.config.turns.min_turn_ms
                 or state.decided_speech_end == turn.speech_end
                 or (state.deciding is not None and state.deciding.running)):
+            return
+        if not final and not _worth_deciding_again(turn.speech_end - turn.start,
+                                                   turn.speech_end - state.decided_speech_end):
             return
         state.deciding = Loading(self.attributor.decide, turn.audio(), turn.stereo(),
                                  self.dialogue.expectation.speaker, name="who-spoke")
@@ -297,7 +309,7 @@ class Session:
         turn = self.segmenter.turn
         if turn is None or self.open is None:
             return
-        self._decide_who_so_far(turn)      # (unless it was started for this speech already)
+        self._decide_who_so_far(turn, final=True)   # (unless it was started for this speech already)
         deciding = self.open.deciding if self.open.decided_speech_end == turn.speech_end else None
         self._transcribe_so_far(turn)
         state, self.open = self.open, None

@@ -121,3 +121,16 @@ def test_a_crash_elsewhere_in_the_loop_is_an_error_event_and_an_end(say):
     assert session.run() == "error"
     assert [e for e in events if e["type"] == "error"][0]["message"].startswith("internal error")
     assert events[-1] == {**events[-1], "type": "end", "reason": "error"}
+
+
+def test_early_who_spoke_in_a_long_turn_is_spaced_out_not_at_every_pause():
+    from facilitator.session import _worth_deciding_again
+
+    assert _worth_deciding_again(8.0, 0.5)              # short turns: at every pause
+    assert not _worth_deciding_again(60.0, 4.0)         # a monologue: not every 4 s ...
+    assert _worth_deciding_again(60.0, 15.0)            # ... but as it grows by a share
+    lengths, decided, decisions = range(4, 601, 4), 0.0, 0
+    for length in lengths:                              # 10 minutes, a pause every 4 s
+        if _worth_deciding_again(length, length - decided):
+            decided, decisions = length, decisions + 1
+    assert decisions < 25                               # at every pause it would be 150
