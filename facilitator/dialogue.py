@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from facilitator import prompts as prompt_files
+from facilitator.core import Action, Expectation, Finished, Say, StepStarted  # noqa: F401 (re-exported)
 from facilitator.judging import Verdict
 from facilitator.judging.text import words
 
@@ -92,27 +93,6 @@ class Script:
                 raise ScriptError(f"script names unknown step {target}")
 
 
-@dataclass
-class Say:
-    text: str
-    key: str
-
-
-@dataclass
-class StepStarted:
-    name: str
-    round: int
-    sender: str
-    receiver: str
-    messages: list[str]
-
-
-@dataclass
-class Finished:
-    reason: str = "complete"
-
-
-Action = Say | StepStarted | Finished
 
 
 @dataclass
@@ -125,16 +105,6 @@ class JudgedTurn:
     round: int
     sender: str
     messages: list[str]
-
-
-@dataclass
-class Expectation:
-    """What the dialogue waits for now: who should speak, and which words end the turn."""
-
-    step: str
-    role: str
-    speaker: str | None
-    cues: list[str]
 
 
 class AnswerReader:
