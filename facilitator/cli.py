@@ -69,6 +69,13 @@ def _handle_signals() -> dict:
     return previous
 
 
+def _quiet_unraisable(unraisable) -> None:
+    """An exception a library could not raise (e.g. in pyttsx3's ctypes callback when the
+    disk is full) is one line on stderr, not a traceback."""
+    error = unraisable.exc_value
+    print(f"(ignored inside a library: {type(error).__name__}: {error})", file=sys.stderr)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -76,6 +83,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 2
     previous = _handle_signals()
+    sys.unraisablehook = _quiet_unraisable
     try:
         return int(args.handler(args) or 0)
     except KeyboardInterrupt:
