@@ -27,6 +27,7 @@ import threading
 from pathlib import Path
 
 TELEMETRY_ENV = {"ORT_DISABLE_TELEMETRY": "1"}
+LEAN_MEMORY = True        # the default of `lean_memory` (benchmarks/memory.py --compare turns it off)
 
 _lock = threading.Lock()
 _api_called = False
@@ -61,7 +62,7 @@ def runtime():
     return ort
 
 
-def session_options(threads: int = 1, lean_memory: bool = True):
+def session_options(threads: int = 1, lean_memory: bool | None = None):
     """Options for one CPU session: `threads` intra-op threads, quiet logs and, with
     `lean_memory`, no arena and no memory pattern (see the module's docstring)."""
     ort = runtime()
@@ -69,13 +70,14 @@ def session_options(threads: int = 1, lean_memory: bool = True):
     options.intra_op_num_threads = max(1, int(threads))
     options.inter_op_num_threads = 1
     options.log_severity_level = 3
-    if lean_memory:
+    if LEAN_MEMORY if lean_memory is None else lean_memory:
         options.enable_cpu_mem_arena = False
         options.enable_mem_pattern = False
     return options
 
 
-def inference_session(model: str | Path | bytes, threads: int = 1, lean_memory: bool = True):
+def inference_session(model: str | Path | bytes, threads: int = 1,
+                      lean_memory: bool | None = None):
     """An onnxruntime CPU session of `model` (a path, or the serialized model's bytes)."""
     ort = runtime()
     source = model if isinstance(model, (bytes, bytearray)) else str(model)

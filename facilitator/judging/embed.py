@@ -86,20 +86,18 @@ class Embedder:
     """Unit-length sentence vectors (mean-pooled MiniLM) and content-token vectors, cached per text."""
 
     def __init__(self, path: Path | None = None, threads: int | None = None, cache_size: int = 2048):
+        from facilitator.onnx_runtime import inference_session, runtime
+
         try:
             import numpy as np
-            import onnxruntime as ort
+            runtime()
         except ImportError as error:  # pragma: no cover - both come with faster-whisper
             raise EmbeddingUnavailable(f"{error.name} is not installed") from None
         self._np = np
-        options = ort.SessionOptions()
         if threads is None:
             threads = int(os.environ.get(ENV_THREADS, "1") or 1)
-        options.intra_op_num_threads = max(1, threads)
-        options.inter_op_num_threads = 1
-        options.log_severity_level = 3
         self.path = path or model_path()
-        self._session = ort.InferenceSession(str(self.path), options, providers=["CPUExecutionProvider"])
+        self._session = inference_session(self.path, max(1, threads))
         self._tok = _tokenizer()
         names = [o.name for o in self._session.get_outputs()]
         shapes = [o.shape for o in self._session.get_outputs()]

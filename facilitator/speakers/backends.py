@@ -213,14 +213,10 @@ class DVectorBackend:
 
     def __init__(self, model_path: str | Path | None = None, stride: int = 40,
                  threads: int = 1) -> None:
-        import onnxruntime as ort
+        from facilitator.onnx_runtime import inference_session
 
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = threads
-        options.inter_op_num_threads = 1
         path = Path(model_path) if model_path else find_dvector_model()
-        self.session = ort.InferenceSession(str(path), options,
-                                            providers=["CPUExecutionProvider"])
+        self.session = inference_session(path, threads)
         self.stride = stride
 
     def embed_frames(self, fbank: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -291,16 +291,12 @@ class CAMPPlus:
 
     def use_onnxruntime(self, threads: int = 1) -> bool:
         """Run `frames` on onnxruntime from now on (False if it is not installed)."""
+        from facilitator.onnx_runtime import inference_session
+
         try:
-            import onnxruntime as ort
+            self._session = inference_session(self.onnx_model(), threads)
         except ImportError:
             return False
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = threads
-        options.inter_op_num_threads = 1
-        options.log_severity_level = 3
-        self._session = ort.InferenceSession(self.onnx_model(), options,
-                                             providers=["CPUExecutionProvider"])
         return True
 
     # -------------------------------------------------------------- forward
