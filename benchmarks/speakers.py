@@ -24,6 +24,7 @@ interruptions of 1 s or more found >= 90%, <= 50 ms added per turn.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import itertools
 import sys
 import time
@@ -252,6 +253,7 @@ def stereo_benchmark(sets, method: str, rng: np.random.Generator) -> Tally:
 
 
 def main() -> int:
+    global OPTIONS, INTERRUPT_AT
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sets", default="a,b,c")
     parser.add_argument("--method", default="gmm")
@@ -262,8 +264,7 @@ def main() -> int:
     parser.add_argument("--talk-over-min-s", type=float, default=OPTIONS.talk_over_min_s,
                         help="[speakers] talk_over_min_s: seconds of a second voice that count")
     args = parser.parse_args()
-    OPTIONS.talk_over_min_s = args.talk_over_min_s
-    global INTERRUPT_AT
+    OPTIONS = dataclasses.replace(OPTIONS, talk_over_min_s=args.talk_over_min_s)
     INTERRUPT_AT = tuple(float(x) for x in args.interrupt_at.split(","))  # type: ignore[assignment]
     rng = np.random.default_rng(args.seed)
     chosen = args.sets.split(",")

@@ -74,7 +74,7 @@ def build_session(config: Config, source: AudioSource, options: RunOptions,
     dialogue = Dialogue(script, names, config.session.first_sender, feedback=_feedback())
     if transcriber is None:
         transcriber = Loading(load_transcriber, config.transcription, ROOT, name="speech-model")
-    judge = Loading(default_judge, name="judge")
+    judge = Loading(default_judge, config.judge, name="judge")
     voice = voice or make_voice(config, options)
     session_id = new_session_id()
     resumed = options.resume_events

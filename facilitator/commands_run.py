@@ -122,13 +122,14 @@ def _load_config(args):
     except config_module.ConfigError as error:
         print(f"Configuration problem: {error}", file=sys.stderr)
         raise SystemExit(2)
+    audio = {}
     if getattr(args, "device", None) is not None:
-        config.audio.device = args.device
+        audio["device"] = args.device
     if getattr(args, "second_device", None) is not None:
-        config.audio.second_device = args.second_device
-    if config.audio.second_device is not None:
-        config.audio.channels = 2
-    return config
+        audio["second_device"] = args.second_device
+    if audio.get("second_device", config.audio.second_device) is not None:
+        audio["channels"] = 2
+    return config.with_changes(audio=audio) if audio else config
 
 
 def _check_record(args, resuming: bool = False) -> None:

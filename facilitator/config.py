@@ -1,36 +1,40 @@
-"""Settings: `config.toml` read into typed, validated dataclasses, one per section.
+"""Settings: `config.toml` read into typed, validated, frozen dataclasses, one per section.
 
 A key that is not known or a value of the wrong type stops the program with a message
-naming the key and the file, never a traceback.
+naming the key and the file, never a traceback. A key that older versions had and this
+one removed (REMOVED) is named on stderr and ignored. The sections are frozen: a changed
+copy is made with `Config.with_changes(audio={"channels": 2})` (or `dataclasses.replace`).
+Every field is read somewhere and config.toml lists every one with its default
+(tests/test_config.py checks both).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import sys
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, get_type_hints
 
-from facilitator.speakers.options import SpeakersOptions
+from facilitator.speakers.options import METHODS, SpeakersOptions
 
 
 class ConfigError(Exception):
     """A problem in config.toml, worded for the person who has to fix it."""
 
 
-@dataclass
+@dataclass(frozen=True)
 class AudioConfig:
     device: str | int | None = None      # input device name (part of it) or index; None = default
     output_device: str | int | None = None
-    sample_rate: int = 16000             # rate the pipeline works at; devices are resampled to it
     channels: int = 1                    # 2 = one partner per channel (two-microphone mode)
     second_device: str | int | None = None  # two microphones on two devices: the second one
     ready_timeout_s: float = 5.0         # no audio from the device by then: report it
     lost_device_s: float = 2.0           # no frames this long mid-session: the device is gone
 
 
-@dataclass
+@dataclass(frozen=True)
 class TurnsConfig:
     vad_aggressiveness: int = 2          # webrtcvad 0 (lenient) .. 3 (strict)
     frame_ms: int = 30                   # webrtcvad frame: 10, 20 or 30 ms
@@ -46,7 +50,7 @@ class TurnsConfig:
     silence_reprompt_s: float = 30.0     # nobody speaks this long: a gentle reminder
 
 
-@dataclass
+@dataclass(frozen=True)
 class TranscriptionConfig:
     model: str = "default"               # "default" (bundled tiny.en) or a model directory
     models_dir: str = "models"           # where `model = "<name>"` is looked for
@@ -58,7 +62,7 @@ class TranscriptionConfig:
     language: str = "en"
 
 
-@dataclass
+@dataclass(frozen=True)
 class SpeechConfig:
     engine: str = "pyttsx3"              # "pyttsx3" (falls back to espeak-ng) or "espeak-ng"
     voice: str = "en-us+f2"              # espeak-ng voice of the facilitator
@@ -67,32 +71,27 @@ class SpeechConfig:
     enabled: bool = True                 # false: prompts are printed and recorded, not spoken
 
 
-@dataclass
+@dataclass(frozen=True)
 class SessionConfig:
     script: str = "intentional_dialogue" # a script in prompts/ (name or path)
     partner_a: str = "Partner A"
     partner_b: str = "Partner B"
     first_sender: str = "A"
     data_dir: str = ""                   # "" = the platform's user data directory
-    language: str = "en"
 
 
-@dataclass
+@dataclass(frozen=True)
 class JudgeConfig:
-    engine: str = "default"
+    embedding_model: str = ""            # paraphrase model: "" = the bundled package's file,
+                                         # "off" = words only, or a path to an .onnx file
+                                         # ($FACILITATOR_EMBEDDING_MODEL overrides)
+    embedding_threads: int = 1           # its CPU threads ($FACILITATOR_EMBEDDING_THREADS overrides)
 
 
-@dataclass
-class SpeakersConfig(SpeakersOptions):
-    """[speakers]: the speaker room's options plus how the live loop acts on them."""
-
-    method: str = "auto"                 # campplus when its weights are installed, else gmm
-
-    wrong_speaker_confidence: float = 0.8  # the wrong partner answered: reminded only when this sure
-    handover_min_s: float = 1.5          # a turn holding one voice then the other, each this long, is split
+SpeakersConfig = SpeakersOptions         # [speakers], declared once: facilitator/speakers/options.py
 
 
-@dataclass
+@dataclass(frozen=True)
 class Config:
     audio: AudioConfig = field(default_factory=AudioConfig)
     turns: TurnsConfig = field(default_factory=TurnsConfig)
@@ -101,7 +100,24 @@ class Config:
     session: SessionConfig = field(default_factory=SessionConfig)
     judge: JudgeConfig = field(default_factory=JudgeConfig)
     speakers: SpeakersConfig = field(default_factory=SpeakersConfig)
-    source: str = "built-in defaults"
+
+    def with_changes(self, **sections: dict[str, Any]) -> Config:
+        """A copy with some keys changed: `config.with_changes(audio={"channels": 2})`."""
+        return dataclasses.replace(self, **{
+            name: dataclasses.replace(getattr(self, name), **values)
+            for name, values in sections.items()})
+
+
+# Keys older versions had: named on stderr and ignored, so an old config.toml still works.
+REMOVED = {
+    ("audio", "sample_rate"): "the pipeline always works at 16 kHz; devices and files are "
+                              "resampled to it",
+    ("judge", "engine"): "there is one judge; [judge] embedding_model = \"off\" judges on "
+                         "words only",
+    ("session", "language"): "the language is [transcription] language",
+    ("speakers", "enroll_record_s"): "an enrollment answer ends when the partner stops "
+                                     "talking, like any turn ([turns])",
+}
 
 
 def _check_value(where: str, value: Any, expected: Any) -> Any:
@@ -120,8 +136,8 @@ def _check_value(where: str, value: Any, expected: Any) -> Any:
 
 
 def from_dict(data: dict[str, Any], source: str = "config") -> Config:
-    config = Config(source=source)
-    sections = {f.name: f for f in dataclasses.fields(Config) if f.name != "source"}
+    sections = {f.name: f for f in dataclasses.fields(Config)}
+    made = {}
     for name, values in data.items():
         if name not in sections:
             raise ConfigError(
@@ -129,14 +145,22 @@ def from_dict(data: dict[str, Any], source: str = "config") -> Config:
             )
         if not isinstance(values, dict):
             raise ConfigError(f"{source}: [{name}] should be a section of keys")
-        section = getattr(config, name)
-        hints = get_type_hints(type(section))
+        kind = sections[name].default_factory
+        hints = get_type_hints(kind)
+        checked = {}
         for key, value in values.items():
+            if (name, key) in REMOVED:
+                print(f"facilitator: {source}: [{name}] {key} was removed "
+                      f"({REMOVED[name, key]}); it is ignored, delete it from the file.",
+                      file=sys.stderr)
+                continue
             if key not in hints:
                 raise ConfigError(
                     f"{source}: unknown key '{key}' in [{name}]; known keys: {', '.join(hints)}"
                 )
-            setattr(section, key, _check_value(f"{source}: [{name}] {key}", value, hints[key]))
+            checked[key] = _check_value(f"{source}: [{name}] {key}", value, hints[key])
+        made[name] = kind(**checked)
+    config = Config(**made)
     _check_ranges(config, source)
     return config
 
@@ -149,18 +173,19 @@ def _check_ranges(config: Config, source: str) -> None:
         fail("[turns] frame_ms must be 10, 20 or 30 (webrtcvad frame sizes)")
     if config.turns.vad_aggressiveness not in (0, 1, 2, 3):
         fail("[turns] vad_aggressiveness must be 0, 1, 2 or 3")
-    if config.audio.sample_rate not in (8000, 16000, 32000, 48000):
-        fail("[audio] sample_rate must be 8000, 16000, 32000 or 48000 (webrtcvad rates)")
     if config.audio.channels not in (1, 2):
         fail("[audio] channels must be 1 or 2")
     if config.session.first_sender not in ("A", "B"):
         fail("[session] first_sender must be \"A\" or \"B\"")
     if config.speech.engine not in ("pyttsx3", "espeak-ng"):
         fail("[speech] engine must be \"pyttsx3\" or \"espeak-ng\"")
-    if config.speakers.method not in ("auto", "campplus", "gmm", "dvector", "turn_order"):
-        fail("[speakers] method must be \"auto\", \"campplus\", \"gmm\", \"dvector\" or \"turn_order\"")
+    if config.speakers.method not in METHODS:
+        fail("[speakers] method must be " + ", ".join(f'"{m}"' for m in METHODS[:-1])
+             + f' or "{METHODS[-1]}"')
     if config.speakers.enroll_max_tries < 1:
         fail("[speakers] enroll_max_tries must be 1 or more")
+    if config.judge.embedding_threads < 1:
+        fail("[judge] embedding_threads must be 1 or more")
     if config.turns.complete_end_s > config.turns.incomplete_end_s:
         fail("[turns] complete_end_s must not be longer than incomplete_end_s")
 

@@ -27,9 +27,7 @@ def similarity(a, b):
 
 def turn_order_config():
     """For tests about other rooms: no voice enrollment, turns go by whose turn it is."""
-    config = Config()
-    config.speakers.method = "turn_order"
-    return config
+    return Config().with_changes(speakers={"method": "turn_order"})
 
 
 def run_room(tmp_path, room, transcriber, names=None, config=None):
@@ -238,8 +236,7 @@ def test_unusable_enrollment_recordings_are_named(tmp_path, say, capsys):
 
 
 def test_enrollment_asks_again_when_too_short_or_silent(tmp_path, transcriber):
-    config = Config()
-    config.turns.silence_reprompt_s = 6.0
+    config = Config().with_changes(turns={"silence_reprompt_s": 6.0})
     lines = [Line("A", "Hello, I am Alex.", "enroll_A"),
              Line("A", ENROLL_A, "enroll_A"),
              Line("B", ENROLL_B, "enroll_B"),
@@ -374,8 +371,7 @@ def test_device_lost_mid_session_keeps_the_record(tmp_path, transcriber):
 
 
 def test_long_silence_and_noise_get_a_reminder_not_a_crash(tmp_path, transcriber):
-    config = turn_order_config()
-    config.turns.silence_reprompt_s = 8.0
+    config = turn_order_config().with_changes(turns={"silence_reprompt_s": 8.0})
     room = SimulatedRoom([], noise_level=0.003, give_up_s=40.0)
     room.next_start = None
     reason, events = run_room(tmp_path, room, transcriber, config=config)

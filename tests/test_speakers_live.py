@@ -71,7 +71,7 @@ def test_setup_from_recordings_saved_profiles_or_a_live_enrollment(tmp_path, voi
             handle.writeframes(np.asarray(audio, np.int16).tobytes())
         return path
 
-    options = SpeakersOptions()
+    options = SpeakersOptions(method="gmm")   # the voices below are learnt with the GMM
     assert isinstance(prepare(SpeakersOptions(method="turn_order"), NAMES, SPEAKER_PROMPTS).attributor,
                       TurnOrder)
     live = prepare(options, NAMES, SPEAKER_PROMPTS, profiles_dir=tmp_path / "none")
@@ -93,11 +93,11 @@ def test_setup_from_recordings_saved_profiles_or_a_live_enrollment(tmp_path, voi
 
     saved = tmp_path / "voices"
     save_profiles(ready.attributor.identifier.profiles, saved)
-    kept = prepare(SpeakersOptions(save_profiles=True), NAMES, SPEAKER_PROMPTS, profiles_dir=saved)
+    saving = SpeakersOptions(method="gmm", save_profiles=True)
+    kept = prepare(saving, NAMES, SPEAKER_PROMPTS, profiles_dir=saved)
     assert kept.enrollment is None and [s.key for s in kept.greeting] == ["enroll_welcome_back"]
     # other names: the saved voices are not theirs, so they are asked
-    other = prepare(SpeakersOptions(save_profiles=True), {"A": "Kim", "B": "Lee"}, SPEAKER_PROMPTS,
-                    profiles_dir=saved)
+    other = prepare(saving, {"A": "Kim", "B": "Lee"}, SPEAKER_PROMPTS, profiles_dir=saved)
     assert other.enrollment is not None
     # not opted in: saved voices are not used
     assert prepare(options, NAMES, SPEAKER_PROMPTS, profiles_dir=saved).enrollment is not None

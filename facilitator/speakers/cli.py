@@ -136,13 +136,11 @@ def _run(args: argparse.Namespace) -> int:
     except config_module.ConfigError as error:
         print(f"Configuration problem: {error}", file=sys.stderr)
         return 2
-    options = config.speakers
-    if args.method:
-        options.method = args.method
-    if options.method == "turn_order":
-        options.method = "gmm"
+    method = args.method or config.speakers.method
+    config = config.with_changes(speakers={"method": "gmm" if method == "turn_order" else method})
     if args.stereo or args.second_device is not None:
-        config.audio.channels = 2
+        config = config.with_changes(audio={"channels": 2})
+    options = config.speakers
     try:
         names = _names(args, config)
         files = parse_assignments(args.enroll)
@@ -184,8 +182,7 @@ def _run_live(args: argparse.Namespace, config, names: dict[str, str], folder: P
     from facilitator.commands_run import cmd_run
     from facilitator.paths import private_dir
 
-    config.speakers.save_profiles = True
-    config.speakers.profiles_dir = str(folder)
+    config = config.with_changes(speakers={"save_profiles": True, "profiles_dir": str(folder)})
     private_dir(folder)          # the enrollment record written here holds what they said
     record = folder / "last-enrollment.jsonl"
     record.unlink(missing_ok=True)

@@ -343,4 +343,4 @@ def after_enrollment(enrollment: VoiceEnrollment, options: SpeakersOptions,
 
 def voice_attribution(profiles: dict[str, VoiceProfile], options: SpeakersOptions,
                       backend: Backend | None) -> VoiceAttribution:
-    return VoiceAttribution(profiles, options, backend, getattr(options, "handover_min_s", 1.5))
+    return VoiceAttribution(profiles, options, backend, options.handover_min_s)
