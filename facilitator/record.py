@@ -1,7 +1,8 @@
 """Session record: one JSON Lines file per session, each event appended and flushed as it happens.
 
-Events whose type starts with "_" are internal (timings for benchmarks, hints for the
-simulated room) and are not written.
+A line is a `facilitator.schema` event's `to_dict()`. Internal signals (`facilitator.signals`,
+and the old dict ones whose type starts with "_") are never written. Plain dict events are
+still written as they are, until every publisher sends the typed events.
 """
 
 from __future__ import annotations
@@ -12,8 +13,10 @@ import secrets
 from datetime import datetime, timezone
 from pathlib import Path
 
-from facilitator.events import Event
+from facilitator.events import AnyEvent, Event
 from facilitator.paths import create_private
+from facilitator.schema import RecordEvent, SessionEvent
+from facilitator.signals import Signal
 
 
 def default_data_dir(configured: str = "") -> Path:
@@ -55,11 +58,15 @@ class RecordWriter:
         self.failed: OSError | None = None
         self._good_size = self._file.tell()
 
-    def __call__(self, event: Event) -> None:
+    def __call__(self, event: AnyEvent) -> None:
         self.write(event)
 
-    def write(self, event: Event) -> None:
-        if str(event.get("type", "")).startswith("_") or self._file.closed or self.failed:
+    def write(self, event: AnyEvent) -> None:
+        if isinstance(event, Signal) or self._file.closed or self.failed:
+            return
+        if isinstance(event, RecordEvent):
+            event = event.to_dict()
+        elif str(event.get("type", "")).startswith("_"):
             return
         line = json.dumps(event, ensure_ascii=False) + "\n"
         try:
@@ -94,9 +101,14 @@ class RecordWriter:
                     pass
 
 
+def new_session_event(session_id: str, names: dict[str, str], script: str, input_name: str,
+                      mode: str | None = None) -> SessionEvent:
+    """A record's first line, started now."""
+    return SessionEvent(t=0.0, id=session_id,
+                        started=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                        names=dict(names), script=script, input=input_name, mode=mode)
+
+
 def session_event(session_id: str, names: dict[str, str], script: str, input_name: str) -> Event:
-    return {
-        "type": "session", "t": 0.0, "id": session_id,
-        "started": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "names": names, "script": script, "input": input_name,
-    }
+    """(The dict form of `new_session_event`, for callers not yet publishing typed events.)"""
+    return new_session_event(session_id, names, script, input_name).to_dict()
