@@ -1,6 +1,10 @@
 """Terminal display: what is happening, readable from across the room.
 
-`TerminalDisplay` subscribes to the event bus. On a terminal it is a live full-screen view
+`TerminalDisplay` listens to both of the bus's channels: the record events (the steps,
+prompts, turns, verdicts...) and the signals (the interim words of the open turn, "ready",
+"listening"): `bus.subscribe(display)` and `bus.subscribe_signals(display)`. It takes
+typed events and signals (`facilitator.schema`, `facilitator.signals`), turned into their
+dict form as they come in, and the old plain dicts. On a terminal it is a live full-screen view
 (rich's Live with a layout, see `screen.py`): whose turn it is, the step, the facilitator's
 last words, the interim words of the open turn in place, the last turns and verdicts. When
 the output is not a terminal it prints a plain log instead (`plain.py`).
@@ -22,7 +26,7 @@ from rich.live import Live
 from facilitator.display.plain import PlainLog, end_summary
 from facilitator.display.screen import build_layout
 from facilitator.display.state import COLORS, STEP_TITLES, DisplayState
-from facilitator.events import Event
+from facilitator.events import AnyEvent, as_dict
 
 __all__ = ["TerminalDisplay", "STEP_TITLES", "COLORS"]
 
@@ -54,7 +58,8 @@ class TerminalDisplay:
         self._painter: threading.Thread | None = None
         self._ended = False
 
-    def __call__(self, event: Event) -> None:
+    def __call__(self, event: AnyEvent) -> None:
+        event = as_dict(event)
         if event.get("type") in IGNORED:
             return
         with self._lock:

@@ -3,8 +3,8 @@
 Routes (every one needs the session token, as `?token=` or an `X-Coach-Token` header):
   GET  /         the page
   GET  /events   server-sent events: every event so far, then each new one as it comes
-                 (the record's events only: the bus's internal ones, whose type starts
-                 with "_", stay in the process, and no event carries audio)
+                 (the record's events only, as the record has them: the view subscribes to
+                 the bus's record channel, never to its signals, and no event carries audio)
   POST /control  {"action": "pause"|"resume"|"repeat"|"skip"|"stop"|"override", "detail": {...}}
 """
 
@@ -19,20 +19,26 @@ import threading
 import time
 from typing import Any, AsyncIterator
 
-from facilitator.events import CONTROL_ACTIONS, Control, ControlQueue, Event, EventBus
+from facilitator.events import CONTROL_ACTIONS, AnyEvent, Control, ControlQueue, Event, EventBus
 from facilitator.review.analysis import FAILING_LABELS
 from facilitator.review.steps import step_titles
+from facilitator.schema import RecordEvent
+from facilitator.signals import Signal
 from facilitator.view.page import render_page
 
 KEEPALIVE_S = 15.0
-SHOWN_INTERNAL: frozenset[str] = frozenset()   # internal ("_...") events the page uses: none
 DROPPED_FIELDS = ("audio",)                    # never sent to a browser
 
 
-def for_the_page(event: Event) -> Event | None:
-    """The event as the page may see it, or None for an internal one it must not get."""
-    kind = event.get("type")
-    if not isinstance(kind, str) or (kind.startswith("_") and kind not in SHOWN_INTERNAL):
+def for_the_page(event: AnyEvent) -> Event | None:
+    """The event as the page may see it (a record line), or None for one it must not get:
+    a signal, typed or (until every publisher sends typed events) an old "_..." dict."""
+    if isinstance(event, Signal):
+        return None
+    if isinstance(event, RecordEvent):
+        return event.to_dict()
+    kind = event.get("type") if isinstance(event, dict) else None
+    if not isinstance(kind, str) or kind.startswith("_"):
         return None
     if any(name in event for name in DROPPED_FIELDS):
         event = {k: v for k, v in event.items() if k not in DROPPED_FIELDS}
@@ -72,13 +78,13 @@ class CoachView:
         bus.subscribe(self._on_event)
 
     # -- events in --------------------------------------------------------------------
-    def preload(self, events: list[Event]) -> None:
+    def preload(self, events: list[AnyEvent]) -> None:
         """Add events that happened before the view existed (a resumed session)."""
         for event in events:
             self._on_event(event)
 
-    def _on_event(self, event: Event) -> None:
-        """Bus listener: runs on the publisher's thread, so it only stores and wakes."""
+    def _on_event(self, event: AnyEvent) -> None:
+        """Record-channel listener: runs on the publisher's thread, so it only stores and wakes."""
         event = for_the_page(event)
         if event is None:
             return
