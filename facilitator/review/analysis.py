@@ -4,6 +4,10 @@
 judged exchange (a mirror and its retries, a summary, a validation...) with overrides
 applied, the steps visited, talk time per partner and the weak spots that homework
 suggestions are chosen by. It only reads events; it never needs the audio.
+
+The events are the record's types (`facilitator.schema`); record lines (dicts) are read
+with `schema.parse`, and lines of a type it does not know are passed over. Old and
+hand-made records may lack fields or hold odd values, so every value is checked here.
 """
 
 from __future__ import annotations
@@ -12,7 +16,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Iterable
 
+from facilitator import schema
 from facilitator.judging import PASSING_LABELS
+from facilitator.schema import (ControlEvent, EndEvent, ErrorEvent, InterruptionEvent,
+                                OverrideEvent, RecordEvent, SessionEvent, StepEvent, TurnEvent,
+                                VerdictEvent)
 
 Event = dict[str, Any]
 
@@ -148,9 +156,9 @@ class Session:
     turns: list[Turn]
     exchanges: list[Exchange]
     steps: list[StepVisit]
-    interruptions: list[Event]
+    interruptions: list[InterruptionEvent]
     errors: list[str]
-    controls: list[Event]
+    controls: list[ControlEvent]
 
     def name(self, speaker: str | None) -> str:
         if speaker in self.names:
@@ -235,8 +243,12 @@ class Session:
         return weak
 
 
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
 def _number(value: Any, default: float = 0.0) -> float:
-    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else default
+    return float(value) if _is_number(value) else default
 
 
 def _started(value: Any) -> datetime | None:
@@ -248,15 +260,23 @@ def _started(value: Any) -> datetime | None:
         return None
 
 
-def analyse(events: Iterable[Event], fallback_id: str = "") -> Session:
-    """Fold a session's events, in order, into a `Session`."""
-    header: Event = {}
+def _text(value: Any, default: str = "") -> str:
+    return str(value) if value not in (None, "") else default
+
+
+def _words(value: Any) -> list[str]:
+    return [str(w) for w in value] if isinstance(value, (list, tuple)) else []
+
+
+def analyse(events: Iterable[RecordEvent | Event], fallback_id: str = "") -> Session:
+    """Fold a session's events, in order, into a `Session` (typed events, or record lines)."""
+    header: SessionEvent | None = None
     turns: list[Turn] = []
     exchanges: list[Exchange] = []
     steps: list[StepVisit] = []
-    interruptions: list[Event] = []
+    interruptions: list[InterruptionEvent] = []
     errors: list[str] = []
-    controls: list[Event] = []
+    controls: list[ControlEvent] = []
     attempts: list[Attempt] = []
     open_exchange: dict[str, Exchange] = {}
     current = {"round": 0, "sender": UNKNOWN, "receiver": UNKNOWN, "step": ""}
@@ -266,48 +286,47 @@ def analyse(events: Iterable[Event], fallback_id: str = "") -> Session:
     last_turn: Turn | None = None
     names: dict[str, str] = {}
 
-    for event in events:
-        kind = event.get("type")
-        t = _number(event.get("t"), last_t)
+    for raw in events:
+        event = schema.parse(raw)
+        if event is None:
+            continue
+        t = _number(event.t, last_t)
         last_t = max(last_t, t)
-        if kind == "session":
+        if isinstance(event, SessionEvent):
             header = event
-            raw_names = event.get("names") or {}
-            names = {str(k): str(v) for k, v in raw_names.items()} if isinstance(raw_names, dict) else {}
-        elif kind == "step":
+            names = ({str(k): str(v) for k, v in event.names.items()}
+                     if isinstance(event.names, dict) else {})
+        elif isinstance(event, StepEvent):
             if steps:
                 steps[-1].status = "skipped" if skipped_current else "done"
             skipped_current = False
-            current["round"] = int(_number(event.get("round"), current["round"]))
-            current["sender"] = str(event.get("sender") or current["sender"])
-            current["receiver"] = str(event.get("receiver") or current["receiver"])
-            current["step"] = str(event.get("name") or "")
+            current["round"] = int(_number(event.round, current["round"]))
+            current["sender"] = _text(event.sender, current["sender"])
+            current["receiver"] = _text(event.receiver, current["receiver"])
+            current["step"] = _text(event.name)
             steps.append(StepVisit(current["step"], current["round"], current["sender"],
                                    current["receiver"], t))
-        elif kind == "turn":
-            speaker = event.get("speaker")
-            key = str(speaker) if speaker not in (None, "") else UNKNOWN
-            start = _number(event.get("start"), t)
-            end = _number(event.get("end"), start)
-            confidence = event.get("confidence")
+        elif isinstance(event, TurnEvent):
+            key = _text(event.speaker, UNKNOWN)
+            start = _number(event.start, t)
+            end = _number(event.end, start)
+            confidence = event.confidence
             last_turn = Turn(
                 t=t, speaker=key, name=names.get(key, "Unknown speaker" if key == UNKNOWN else key),
-                role=str(event.get("role") or ""), step=str(event.get("step") or current["step"]),
-                round=current["round"], text=str(event.get("text") or ""), start=start, end=end,
-                confidence=float(confidence) if isinstance(confidence, (int, float)) else None,
+                role=_text(event.role), step=_text(event.step, current["step"]),
+                round=current["round"], text=_text(event.text), start=start, end=end,
+                confidence=_number(confidence) if _is_number(confidence) else None,
             )
             turns.append(last_turn)
-        elif kind == "verdict":
-            vkind = str(event.get("kind") or "")
-            number = int(_number(event.get("attempt", event.get("try")), 1))
-            round_ = int(_number(event.get("round"), current["round"]))
-            score = event.get("score")
+        elif isinstance(event, VerdictEvent):
+            vkind = _text(event.kind)
+            number = int(_number(event.attempt, 1))
+            round_ = int(_number(event.round, current["round"]))
             attempt = Attempt(
-                t=t, kind=vkind, label=str(event.get("label") or ""),
-                score=float(score) if isinstance(score, (int, float)) else None,
-                missing=[str(w) for w in event.get("missing") or []],
-                intrusions=[str(w) for w in event.get("intrusions") or []],
-                number=number, step=str(event.get("step") or current["step"]), round=round_,
+                t=t, kind=vkind, label=_text(event.label),
+                score=_number(event.score) if _is_number(event.score) else None,
+                missing=_words(event.missing), intrusions=_words(event.intrusions),
+                number=number, step=_text(event.step, current["step"]), round=round_,
                 reply=last_turn.text if last_turn else "",
             )
             attempts.append(attempt)
@@ -317,25 +336,25 @@ def analyse(events: Iterable[Event], fallback_id: str = "") -> Session:
                 exchanges.append(exchange)
                 open_exchange[vkind] = exchange
             exchange.attempts.append(attempt)
-        elif kind == "override":
-            okind = str(event.get("kind") or "")
-            label = event.get("label")
+        elif isinstance(event, OverrideEvent):
+            okind = _text(event.kind)
             for attempt in reversed(attempts):
                 if attempt.kind == okind:
                     if attempt.original_label is None:
                         attempt.original_label = attempt.label
-                    attempt.label = str(label) if label else flipped_label(okind, attempt.label)
+                    attempt.label = (str(event.label) if event.label
+                                     else flipped_label(okind, attempt.label))
                     break
-        elif kind == "interruption":
+        elif isinstance(event, InterruptionEvent):
             interruptions.append(event)
-        elif kind == "control":
+        elif isinstance(event, ControlEvent):
             controls.append(event)
-            if event.get("action") == "skip":
+            if event.action == "skip":
                 skipped_current = True
-        elif kind == "error":
-            errors.append(str(event.get("message") or ""))
-        elif kind == "end":
-            end_reason = str(event.get("reason") or "")
+        elif isinstance(event, ErrorEvent):
+            errors.append(_text(event.message))
+        elif isinstance(event, EndEvent):
+            end_reason = _text(event.reason)
 
     if steps:
         if skipped_current:
@@ -343,11 +362,11 @@ def analyse(events: Iterable[Event], fallback_id: str = "") -> Session:
         elif end_reason == "complete":
             steps[-1].status = "done"
     return Session(
-        id=str(header.get("id") or fallback_id),
-        started=_started(header.get("started")),
+        id=_text(header.id if header else None, fallback_id),
+        started=_started(header.started if header else None),
         names=names or {"A": "Partner A", "B": "Partner B"},
-        script=str(header.get("script") or ""),
-        input=str(header.get("input") or ""),
+        script=_text(header.script if header else None),
+        input=_text(header.input if header else None),
         duration=last_t,
         end_reason=end_reason,
         turns=turns,

@@ -4,6 +4,11 @@ A record may end in a torn line (the program died mid-write) or contain blank li
 line damaged in the middle (a disk error, a hand edit) should not lose the rest either.
 Such lines are skipped, but never silently: `read_record` returns the events as a list
 that also says which lines it left out (`damaged`, `torn`), and `skipped_note` words it.
+
+The list holds the lines as they are (dicts: `resume` reads them back that way); its
+`typed()` gives them as the record's types (`facilitator.schema`), which is how the
+review's analysis reads them. A line of a type the schema does not know is not damaged:
+it is kept, and passed over by `typed()`.
 """
 
 from __future__ import annotations
@@ -12,7 +17,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from facilitator import paths
+from facilitator import paths, schema
+from facilitator.schema import RecordEvent
 
 Event = dict[str, Any]
 
@@ -40,7 +46,16 @@ class Events(list):
 
     @property
     def has_session(self) -> bool:
-        return any(event.get("type") == "session" for event in self)
+        return any(_kind(event) == "session" for event in self)
+
+    def typed(self) -> list[RecordEvent]:
+        """The events as the record's types, in order; lines of unknown types left out."""
+        parsed = (schema.parse(event) for event in self)
+        return [event for event in parsed if event is not None]
+
+
+def _kind(event: Event | RecordEvent) -> Any:
+    return event.type if isinstance(event, RecordEvent) else event.get("type")
 
 
 def _event(line: bytes) -> Event | None:
@@ -104,9 +119,9 @@ def skipped_note(events: Events, path: str | Path) -> str | None:
     return f"Note: {path}: " + "; ".join(notes) + "."
 
 
-def no_session_problem(events: list[Event], path: str | Path) -> str | None:
+def no_session_problem(events: list[Event] | list[RecordEvent], path: str | Path) -> str | None:
     """Why `path` cannot be reported on, with what to do instead; None when it holds a session."""
-    if any(event.get("type") == "session" for event in events):
+    if any(_kind(event) == "session" for event in events):
         return None
     if not events and not getattr(events, "skipped", 0):
         what = "it is empty"
