@@ -13,7 +13,8 @@ training cases instead (whole Sender turns per fold) and writes nothing.
 Two heads per kind are written: `mirror` / `summary` over all features, including the
 paraphrase model's (facilitator/judging/semantic.py; the mirror head blends boosted
 trees with logistic regression), and `mirror_lexical` / `summary_lexical` over the
-word-level features only, used when the model is missing.
+word-level features only, used when the model is missing. The fitting is in fit_head.py
+beside this file (numpy only); the installed package only reads weights.json.
 Deterministic: the same cases give the same weights.json.
 """
 
@@ -28,9 +29,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # fit_head, beside this file
 
 from facilitator.judging.cases import read_any, read_txt  # noqa: E402
-from facilitator.judging.head import WEIGHTS_PATH, fit, fit_blend  # noqa: E402
+from facilitator.judging.head import WEIGHTS_PATH  # noqa: E402
 from facilitator.judging.embed import get_embedder  # noqa: E402
 from facilitator.judging.structure import (  # noqa: E402
     FEATURE_NAMES,
@@ -39,6 +41,7 @@ from facilitator.judging.structure import (  # noqa: E402
     strip_frame,
 )
 from facilitator.judging.text import swap_person  # noqa: E402
+from fit_head import fit, fit_blend  # noqa: E402
 
 DATA = Path(__file__).resolve().parent
 SHARED = ROOT.parent / "shared" / "data"
