@@ -1,39 +1,60 @@
-"""Reads the dialogue scripts and every spoken sentence from the `prompts/` folder."""
+"""Reads the dialogue scripts and every spoken sentence from the `prompts/` folder.
+
+The folder sits at the top of the repository and is installed as the package data
+`facilitator.prompts_data` (see pyproject.toml and setup.py), read through
+importlib.resources, so a plain `pip install .` carries it. A source checkout that was
+never installed (or an older editable install) falls back to the folder itself.
+"""
 
 from __future__ import annotations
 
 import tomllib
 from functools import lru_cache
+from importlib import resources
+from importlib.abc import Traversable
 from pathlib import Path
 
-PACKAGE_ROOT = Path(__file__).resolve().parent.parent
+PACKAGE = "facilitator.prompts_data"
+SOURCE_DIR = Path(__file__).resolve().parent.parent / "prompts"
 
 
 class PromptsError(Exception):
     pass
 
 
-def prompts_dir() -> Path:
-    """`prompts/` beside the package (a source checkout or an editable install)."""
-    for candidate in (PACKAGE_ROOT / "prompts", Path.cwd() / "prompts"):
-        if candidate.is_dir():
-            return candidate
-    raise PromptsError("the prompts/ folder is missing; reinstall facilitator from its repository")
+def prompts_dir() -> Traversable:
+    """The shipped prompt files: the installed package data, else `prompts/` of a checkout."""
+    try:
+        return resources.files(PACKAGE)
+    except ModuleNotFoundError:
+        if SOURCE_DIR.is_dir():
+            return SOURCE_DIR
+    raise PromptsError("the prompt files are missing; reinstall facilitator (pip install .)")
+
+
+def resource(filename: str) -> Traversable:
+    """One shipped prompt file by its file name (e.g. "feedback.toml"), to open or read."""
+    return prompts_dir().joinpath(filename)
 
 
 @lru_cache(maxsize=None)
 def load_toml(name_or_path: str) -> dict:
+    """A shipped file by name ("common", "feedback.toml"), or any TOML file by its path."""
     path = Path(name_or_path)
-    if not path.suffix:
-        path = prompts_dir() / f"{name_or_path}.toml"
-    elif not path.is_absolute() and not path.exists():
-        path = prompts_dir() / path
+    if path.suffix and (path.is_absolute() or path.exists()):
+        source: Traversable = path
+    else:
+        source = resource(name_or_path if path.suffix else f"{name_or_path}.toml")
     try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise PromptsError(f"prompt file not found: {path}") from None
+        text = source.read_text(encoding="utf-8")
+    except (FileNotFoundError, NotADirectoryError):
+        raise PromptsError(f"prompt file not found: {source}") from None
+    except OSError as error:
+        raise PromptsError(f"cannot read {source}: {error}") from None
+    try:
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
-        raise PromptsError(f"{path} is not valid TOML: {error}") from None
+        raise PromptsError(f"{source} is not valid TOML: {error}") from None
 
 
 def common() -> dict:
