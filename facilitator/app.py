@@ -10,17 +10,21 @@ from pathlib import Path
 from facilitator import prompts as prompt_files
 from facilitator.audio_in import AudioSource, has_output_device
 from facilitator.config import Config
+from facilitator.core import Say
 from facilitator.dialogue import Dialogue, Script
 from facilitator.events import ControlQueue, EventBus
-from facilitator.judging import default_judge
+from facilitator.exercise import ExerciseConversation
+from facilitator.judging import PASSING_LABELS, default_judge
+from facilitator.loading import Loading
+from facilitator.loop.attribution import Attribution
+from facilitator.loop.listening import Listening
+from facilitator.loop.session import Session, Wording
+from facilitator.loop.speaking import Speaking
 from facilitator.paths import profiles_dir as configured_profiles_dir
 from facilitator.paths import session_voices_dir, sessions_dir
 from facilitator.record import RecordExists, RecordWriter, new_session_id, session_event
-from facilitator.session import Session
 from facilitator.speakers.live import SpeakerSetup, after_enrollment, prepare
-from facilitator.dialogue import Say
 from facilitator.speech_out import CheckedRenderer, SilentOutput, SoundDeviceOutput, Voice
-from facilitator.loading import Loading
 from facilitator.transcribe import Transcriber, load_transcriber
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -119,24 +123,51 @@ def build_session(config: Config, source: AudioSource, options: RunOptions,
                       for n in names.values()]
         voice.renderer.prepare(texts)
     profiles_dir = _profiles_dir(config)
-    session = Session(config, source, voice, transcriber, judge.ready(), dialogue, bus, controls,
-                      attributor=speakers.attributor, enrollment=speakers.enrollment,
-                      on_enrolled=lambda e: after_enrollment(e, config.speakers, profiles_dir,
-                                                             session_voices))
-    session.intro = speakers.greeting
-    session.enroll_only = options.enroll_only
-    session.view = view
+    restored = None
     if resumed:
         step = next((e for e in reversed(resumed) if e.get("type") == "step"), None)
         if step is not None:
-            session.time_offset = offset
-            actions = dialogue.restore(
+            restored = dialogue.restore(
                 step["name"], int(step.get("round", 1)), step.get("sender", "A"),
                 list(step.get("messages", [])))
-            if not any(isinstance(a, Say) for a in actions):
-                actions += _last_question(resumed, script.prompts)
-            session.start_actions = actions
+            if not any(isinstance(a, Say) for a in restored):
+                restored += _last_question(resumed, script.prompts)
+    session = _assemble(config, source, bus, controls, names, transcriber, judge.ready(),
+                        voice, dialogue, restored, speakers, options.enroll_only,
+                        lambda e: after_enrollment(e, config.speakers, profiles_dir, session_voices),
+                        offset if resumed else 0.0, view)
     return session, writer
+
+
+def _assemble(config: Config, source: AudioSource, bus: EventBus, controls: ControlQueue,
+              names: dict[str, str], transcriber, judge, voice: Voice, dialogue: Dialogue,
+              restored, speakers: SpeakerSetup, enroll_only: bool, learnt, time_offset: float,
+              view) -> Session:
+    """The live loop and its collaborators: the conversations to hold (the voices' enrollment
+    first when they are not known, then the exercise; only the enrollment for `enroll`)."""
+    common = prompt_files.common()
+    session: Session | None = None
+
+    def record_error(message: str) -> None:
+        session.record("error", message=message)
+
+    attribution = Attribution(speakers.attributor, on_error=record_error,
+                              min_turn_ms=config.turns.min_turn_ms)
+    conversations: list = []
+    if speakers.enrollment is not None:
+        enrollment = speakers.enrollment
+        enrollment.on_learnt = lambda e: attribution.use(learnt(e))
+        conversations.append(enrollment)
+    if not enroll_only:
+        conversations.append(ExerciseConversation(dialogue, judge, restored))
+    speaking = Speaking(voice, lambda kind, **fields: session.record(kind, **fields),
+                        lambda event: session.signal(event), config.turns.speaking_tail_ms / 1000,
+                        set(common["prompts"]))
+    wording = Wording(common["prompts"], common["speakers"], PASSING_LABELS)
+    session = Session(config, source, conversations, Listening(transcriber), attribution,
+                      speaking, bus, wording, names, controls, intro=speakers.greeting,
+                      time_offset=time_offset, view=view)
+    return session
 
 
 def _new_writer(path: Path, config: Config, append: bool) -> RecordWriter:
@@ -177,9 +208,9 @@ def run_session(session: Session, writer: RecordWriter) -> str:
     try:
         reason = session.run()
     finally:
-        session.voice.close()
+        session.speaking.voice.close()
         writer.close()
-        if getattr(session, "view", None) is not None:
+        if session.view is not None:
             session.view.stop()
     if reason in ("complete", "stopped", "enrolled"):
         shutil.rmtree(session_voices_dir(writer.path), ignore_errors=True)   # voices are forgotten

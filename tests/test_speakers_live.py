@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from facilitator import prompts
+from facilitator.core import Finished, HeardTurn
 from facilitator.speakers.identify import Segment
 from facilitator.speakers.live import (
     SpeakerSetupError, TurnOrder, VoiceEnrollment, find_handover, prepare,
@@ -47,18 +48,25 @@ def test_enrollment_conversation_adds_up_short_answers_and_gives_up_after_the_tr
     assert [s.key for s in enrollment.start()] == ["enroll_ask_first"]
     assert "Alex" in enrollment.start()[0].text and enrollment.step == "enroll_A"
     half = len(voices["A"]) // 2
-    actions, event = enrollment.on_turn(voices["A"][:half])
+    actions, event = enrollment.heard(voices["A"][:half])
     assert (event["ok"], event["problem"]) == (False, "too short")
     assert [a.key for a in actions] == ["enroll_again_too_short"]
-    actions, event = enrollment.on_turn(voices["A"][half:])     # the two halves add up
+    actions, event = enrollment.heard(voices["A"][half:])     # the two halves add up
     assert event["ok"] and "A" in enrollment.profiles
     assert [a.key for a in actions] == ["enroll_ask"] and "Sam" in actions[0].text
     assert enrollment.speaker == "B"
-    actions, event = enrollment.on_silence()
-    assert event["problem"] == "silent" and [a.key for a in actions] == ["enroll_again_silent"]
-    actions, event = enrollment.on_turn(np.zeros(16000 * 3, np.int16))
-    assert event["gave_up"] and enrollment.finished and enrollment.failed == ["B"]
-    assert [a.key for a in actions] == ["enroll_failed"] and "Sam" in actions[0].text
+    note, *says = enrollment.on_silence()          # the conversation protocol: a note, then says
+    assert note.type == "enrollment" and note.fields["problem"] == "silent"
+    assert [a.key for a in says] == ["enroll_again_silent"]
+    assert enrollment.expectation.speaker == "B" and not enrollment.expectation.judged
+    learnt = []
+    enrollment.on_learnt = lambda e: learnt.append(e) or "turn_order"
+    note, say, speakers, finished = enrollment.on_turn(HeardTurn("", np.zeros(16000 * 3, np.int16)))
+    assert note.fields["gave_up"] and enrollment.finished and enrollment.failed == ["B"]
+    assert say.key == "enroll_failed" and "Sam" in say.text
+    assert learnt == [enrollment] and speakers.type == "speakers"
+    assert speakers.fields["enrolled"] == ["A"] and speakers.fields["failed"] == ["B"]
+    assert isinstance(finished, Finished) and finished.reason == "enrolled"
 
 
 def test_setup_from_recordings_saved_profiles_or_a_live_enrollment(tmp_path, voices):

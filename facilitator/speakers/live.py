@@ -15,10 +15,11 @@ from __future__ import annotations
 import dataclasses
 import time
 from dataclasses import dataclass, field
+from typing import Callable
 
 import numpy as np
 
-from facilitator.dialogue import Say
+from facilitator.core import Action, Expectation, Finished, HeardTurn, Note, Say
 from facilitator.loading import Loading
 from facilitator.prompts import fill
 from facilitator.speakers.backends import Backend, BackendUnavailable, make_backend
@@ -129,11 +130,18 @@ class VoiceEnrollment:
     """The enrollment conversation: asks each partner by name for a few sentences, checks
     there is enough clean speech (asking again, up to `enroll_max_tries`), and keeps a
     `VoiceProfile` per partner. Too-short answers add up; silent or noisy ones are dropped.
+
+    It speaks the conversation protocol (`facilitator.core.Conversation`): each answer gives
+    an `enrollment` note and what to say next; once both are done, `on_learnt(self)` turns the
+    profiles into the attributor (and returns its method), a `speakers` note is written and
+    the conversation finishes with "enrolled".
     """
 
     def __init__(self, names: dict[str, str], options: SpeakersOptions, backend: Backend | None,
-                 prompts: dict[str, str], stereo: bool = False) -> None:
+                 prompts: dict[str, str], stereo: bool = False,
+                 on_learnt: "Callable[[VoiceEnrollment], str] | None" = None) -> None:
         self.names = names
+        self.on_learnt = on_learnt
         self.options = options
         self._backend: Backend | Loading | None = backend   # None: loaded from start() on
         self.prompts = prompts
@@ -156,6 +164,10 @@ class VoiceEnrollment:
     def step(self) -> str:
         return "enrolled" if self.finished else f"enroll_{self.speaker}"
 
+    @property
+    def expectation(self) -> Expectation:
+        return Expectation(self.step, "enroll", self.speaker, [], judged=False)
+
     def _say(self, key: str, label: str | None = None) -> Say:
         name = self.names.get(label or "", "")
         return Say(fill(self.prompts[key], name=name), f"enroll_{key}")
@@ -177,16 +189,47 @@ class VoiceEnrollment:
             self._backend = Loading(make_backend, self.options.method, name="voice-model")
         return [self._say("ask_first", LABELS[0])]
 
-    def on_silence(self) -> tuple[list[Say], dict[str, object]]:
+    def on_silence(self) -> list[Action]:
         """Nobody answered the request: counts as a silent try."""
-        return self._tried(None)
+        return self._conversation_actions(*self._tried(None))
 
-    def on_turn(self, audio: np.ndarray, stereo: np.ndarray | None = None
-                ) -> tuple[list[Say], dict[str, object]]:
+    def on_turn(self, turn: HeardTurn) -> list[Action]:
+        """One answer heard: the record note, then what to say next."""
+        actions, event = self.heard(turn.audio, turn.stereo)
+        event["text"] = turn.text
+        return self._conversation_actions(actions, event)
+
+    def skip(self) -> list[Action]:
+        """Skipping a partner's enrollment: that partner goes by turn order."""
+        label = self.speaker
+        if label is None:
+            return []
+        self.failed.append(label)
+        event = {"type": "enrollment", "speaker": label, "attempt": self.attempt, "ok": False,
+                 "problem": "skipped", "reason": "skipped", "voiced_s": 0.0, "snr_db": 0.0,
+                 "gave_up": True}
+        return self._conversation_actions(self._next(), event)
+
+    def override(self, passed: bool) -> list[Action]:
+        return []
+
+    def heard(self, audio: np.ndarray, stereo: np.ndarray | None = None
+              ) -> tuple[list[Say], dict[str, object]]:
         """One answer heard: returns what to say next and the record event."""
         mono = as_float(audio)
         both = as_float(stereo) if self.stereo else None
         return self._tried((mono, both))
+
+    def _conversation_actions(self, says: list[Say], event: dict[str, object]) -> list[Action]:
+        kind = str(event.pop("type"))
+        actions: list[Action] = [Note(kind, event), *says]
+        if self.finished:
+            method = self.on_learnt(self) if self.on_learnt is not None else "turn_order"
+            actions.append(Note("speakers", {"method": method, "model": self.backend.name,
+                                             "enrolled": sorted(self.profiles),
+                                             "failed": list(self.failed)}))
+            actions.append(Finished("enrolled"))
+        return actions
 
     def _tried(self, heard: tuple[np.ndarray, np.ndarray | None] | None
                ) -> tuple[list[Say], dict[str, object]]:

@@ -1,0 +1,315 @@
+"""The live loop: reads frames, finds turns, and hands each finished turn through the rooms.
+
+audio in -> voice activity / turn end -> who spoke -> transcript -> the active conversation
+(enrollment, then the exercise) -> prompt spoken -> session record. Every policy lives in a
+collaborator (`listening`, `attribution`, `moderation`, `speaking`, `controls`) or in the
+conversation; this loop only decides *when* each is asked, and carries out the actions the
+conversations return. It holds no per-conversation branches.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from typing import Sequence
+
+from facilitator.audio_in import AudioInputError, AudioSource, DeviceLost
+from facilitator.config import Config
+from facilitator.core import SAMPLE_RATE, Action, Conversation, Finished, HeardTurn, Note, Say, StepStarted
+from facilitator.events import Control, ControlQueue, EventBus
+from facilitator.loop.attribution import Attribution
+from facilitator.loop.controls import control_outcome
+from facilitator.loop.listening import Listening
+from facilitator.loop.moderation import moderate
+from facilitator.loop.speaking import Speaking
+from facilitator.record import RecordWriteError
+from facilitator.spoken_commands import CommandReader
+from facilitator.turns import EndOfTurnPolicy, Pause, TurnSegmenter
+
+WHO_SPOKE_EARLY = 0.5    # who spoke starts after this share of `pause_ms` of silence, so that
+                         # its work is mostly done before the pause starts the transcription
+RECORD_TIMES = ("start", "end")
+
+
+@dataclass
+class Wording:
+    """The sentences the loop itself says (from `prompts/common.toml`)."""
+
+    prompts: dict[str, str]              # [prompts]: stopped, paused, ... silence_reminder
+    speakers: dict[str, str]             # [speakers]: wrong_speaker, interruption, ...
+    passing_labels: dict[str, set[str]]  # a verdict's labels that count as passed, by kind
+
+
+class Session:
+    def __init__(self, config: Config, source: AudioSource, conversations: Sequence[Conversation],
+                 listening: Listening, attribution: Attribution, speaking: Speaking,
+                 bus: EventBus, wording: Wording, names: dict[str, str],
+                 controls: ControlQueue | None = None, intro: Sequence[Action] = (),
+                 time_offset: float = 0.0, commands: CommandReader | None = None,
+                 view: object | None = None) -> None:
+        """`view`: the coach view serving this session, if any (stopped with it)."""
+        self.config = config
+        self.source = source
+        self.conversations = list(conversations)
+        self.listening = listening
+        self.attribution = attribution
+        self.speaking = speaking
+        self.bus = bus
+        self.wording = wording
+        self.names = names
+        self.controls = controls or ControlQueue()
+        self.intro = list(intro)
+        self.time_offset = time_offset    # a resumed session goes on after its record's last time
+        self.commands = commands or CommandReader()
+        self.view = view
+        self.segmenter = TurnSegmenter(config.turns)
+        self.policy = EndOfTurnPolicy(config.turns)
+        self.now = 0.0                    # input time of the latest frame's end
+        self.last_activity = 0.0
+        self.paused = False
+        self.end_reason: str | None = None
+        self.turn_count = 0
+        self._wrong_in_a_row = 0
+        self._handling_turn = False       # prompts wait until the finished turn is fully handled
+
+    # -- events -------------------------------------------------------------------------
+    @property
+    def conversation(self) -> Conversation:
+        return self.conversations[0]
+
+    def record(self, event_type: str, **fields) -> None:
+        """A record event, stamped with the session time (the resume offset applied here only)."""
+        if self.time_offset:
+            for key in RECORD_TIMES:
+                if key in fields and fields[key] is not None:
+                    fields[key] = round(fields[key] + self.time_offset, 3)
+        self.bus.publish({"type": event_type, "t": round(self.now + self.time_offset, 3), **fields})
+
+    def signal(self, event: dict) -> None:
+        """An internal event (timings, the simulated room's cues): never in the record."""
+        self.bus.publish(event)
+
+    # -- speaking -----------------------------------------------------------------------
+    def say(self, text: str, key: str) -> None:
+        """Queue a sentence; it is spoken as soon as no partner is mid-turn."""
+        self.speaking.queue(text, key)
+        if self.segmenter.turn is None and not self._handling_turn:
+            self._speak_pending()
+
+    def _speak_pending(self) -> None:
+        if self.speaking.speak_pending(lambda: max(self.now, getattr(self.source, "captured_s", 0.0))):
+            self.last_activity = self.speaking.mute_until
+        self.segmenter.reset()
+        self.signal({"type": "_listening", "t": round(self.now, 3),
+                     "after": self.speaking.mute_until, "step": self.conversation.expectation.step})
+
+    def do(self, actions: Sequence[Action]) -> None:
+        for action in actions:
+            if isinstance(action, StepStarted):
+                self.record("step", name=action.name, round=action.round, sender=action.sender,
+                            receiver=action.receiver, messages=action.messages)
+            elif isinstance(action, Say):
+                self.say(action.text, action.key)
+            elif isinstance(action, Note):
+                self.record(action.type, **dict(action.fields))
+            elif isinstance(action, Finished):
+                self._finished(action.reason)
+
+    def _finished(self, reason: str) -> None:
+        """The active conversation is over: the next one starts, or the session ends."""
+        if len(self.conversations) > 1:
+            self.conversations.pop(0)
+            self.do(self.conversation.start())
+        else:
+            self.end_reason = reason
+
+    # -- the loop -----------------------------------------------------------------------
+    def run(self) -> str:
+        try:
+            self.do(self.intro)
+            self.do(self.conversation.start())
+            self.signal({"type": "_ready", "t": self.now})
+            for frame in self.source.frames():
+                self._controls()
+                if self.end_reason:
+                    break
+                self.now = frame.end
+                if frame.t < self.speaking.mute_until:
+                    continue
+                self._frame(frame)
+                if self.end_reason:
+                    break
+            else:
+                if self.segmenter.turn is not None:
+                    self._finish_turn("input_end")
+                if not self.end_reason:
+                    self.end_reason = "input_end"
+        except DeviceLost as error:
+            self.record("error", message=str(error))
+            self.end_reason = "device_lost"
+        except AudioInputError as error:
+            self.record("error", message=str(error))
+            self.end_reason = "error"
+        except KeyboardInterrupt:
+            self.end_reason = "stopped"
+        except RecordWriteError as error:
+            self.record("error", message=str(error))
+            self.end_reason = "error"
+        except Exception as error:   # noqa: BLE001 - a defect: say so in the record, end cleanly
+            logging.getLogger("facilitator").debug("session failed", exc_info=True)
+            self.record("error", message=f"internal error: {type(error).__name__}: {error}")
+            self.end_reason = "error"
+        finally:
+            self.record("end", reason=self.end_reason or "error")
+            self.attribution.close()
+            self.source.close()
+        return self.end_reason or "error"
+
+    def _frame(self, frame) -> None:
+        event = self.segmenter.push(frame.samples, frame.t, frame.channels)
+        turn = self.segmenter.turn
+        if event == "start":
+            self.listening.begin(turn.start)
+            self.attribution.new_turn()
+        if turn is not None and self.listening.open is not None:
+            self.last_activity = self.now   # (finishing the turn below may speak: that moves it on)
+            self.listening.heard_voice(turn.speech_end, frame.arrived)
+            if isinstance(event, Pause):
+                if event.first:
+                    self._who_so_far(turn)
+                    self._words_so_far(turn)
+                reason = self._turn_end(event)
+                if reason:
+                    self._finish_turn(reason)
+            elif turn.speech_end - turn.speech_start > self.config.turns.max_turn_s:
+                self._finish_turn("max_length")
+            elif self.segmenter.silence_ms >= WHO_SPOKE_EARLY * self.config.turns.pause_ms:
+                self._who_so_far(turn)
+        elif (not self.paused and self.now - self.last_activity > self.config.turns.silence_reprompt_s
+              and not self.conversation.finished):
+            self.last_activity = self.now
+            self.do(self.conversation.on_silence())
+
+    def _turn_end(self, pause: Pause) -> str | None:
+        text = self.listening.open.text
+        if self.paused:
+            if self.commands.read(text):
+                return "command"
+            return "silence" if pause.silence_s >= self.config.turns.complete_end_s else None
+        reason = self.policy.decide(text, pause.silence_s, self.conversation.expectation.cues)
+        if not reason and pause.first and self.commands.read(text):
+            reason = "command"
+        return reason
+
+    def _who_so_far(self, turn, final: bool = False) -> None:
+        expectation = self.conversation.expectation
+        if expectation.judged:
+            self.attribution.start_early(turn, expectation.speaker, final)
+
+    def _words_so_far(self, turn) -> None:
+        if self.listening.transcribe_so_far(turn):
+            self.signal({"type": "_partial", "t": round(self.now, 3),
+                         "text": self.listening.open.text,
+                         "speaker": self.conversation.expectation.speaker})
+
+    def _finish_turn(self, reason: str) -> None:
+        self._handling_turn = True
+        try:
+            self._handle_turn(reason)
+        finally:
+            self._handling_turn = False
+        self._speak_pending()
+
+    def _handle_turn(self, reason: str) -> None:
+        turn = self.segmenter.turn
+        if turn is None or self.listening.open is None:
+            return
+        expectation = self.conversation.expectation
+        self._who_so_far(turn, final=True)      # (unless it was started for this speech already)
+        self._words_so_far(turn)
+        state = self.listening.close()
+        transcript_ready = time.monotonic()
+        turn = self.segmenter.close_turn()
+        text = state.text
+        if turn.voiced_ms < self.config.turns.min_turn_ms or not text:
+            self.attribution.drop_turn()          # no thread is left running behind a dropped turn
+            self.signal({"type": "_dropped", "t": round(self.now, 3), "reason": "noise",
+                         "start": turn.speech_start, "end": turn.speech_end})
+            return
+        audio, stereo = turn.audio(), turn.stereo()
+        timing = {"reason": reason, "last_voice": state.last_voice_arrival,
+                  "transcript": transcript_ready}
+        if not expectation.judged:                # (enrollment: no attribution, no turn event)
+            if not self._command(text, timing):
+                self.do(self.conversation.on_turn(HeardTurn(text, audio, stereo)))
+            return
+        who = self.attribution.decide_turn(turn, expectation.speaker)
+        timing["who_wait"] = self.attribution.waited_s
+        if who.handover is None:
+            self._judged_turn(HeardTurn(text, audio, stereo, who.speaker, who.confidence), who,
+                              turn.start, (turn.speech_start, turn.speech_end), reason, timing)
+            return
+        # one partner handed straight over to the other: two turns, each heard on its own
+        cut = int(who.handover * SAMPLE_RATE)
+        bounds = [(turn.speech_start, turn.start + who.handover),
+                  (turn.start + who.handover, turn.speech_end)]
+        for index, (lo, hi) in enumerate(((0, cut), (cut, len(audio)))):
+            part = audio[lo:hi]
+            part_stereo = stereo[lo:hi] if stereo is not None else None
+            part_text = self.listening.transcriber.transcribe(part).text
+            if not part_text:
+                continue
+            part_who = self.attribution.decide(part, part_stereo, self.conversation.expectation.speaker)
+            part_who.handover = None
+            self._judged_turn(HeardTurn(part_text, part, part_stereo, part_who.speaker,
+                                        part_who.confidence), part_who,
+                              turn.start + lo / SAMPLE_RATE, bounds[index],
+                              "handover" if index == 0 else reason, timing)
+
+    def _command(self, text: str, timing: dict) -> bool:
+        command = self.commands.read(text)
+        if not command:
+            return False
+        self.signal({"type": "_timing", "turn": self.turn_count, **timing, "command": command})
+        self.controls.put(Control(command, source="voice"))
+        self._controls()
+        return True
+
+    def _judged_turn(self, heard: HeardTurn, who, audio_start: float,
+                     span: tuple[float, float], reason: str, timing: dict) -> None:
+        """One partner's turn: recorded, moderated, then handed to the conversation, unless
+        it was a command or came from the partner who should be listening."""
+        expectation = self.conversation.expectation
+        self.turn_count += 1
+        self.record("turn", **who.record_fields(), role=expectation.role, step=expectation.step,
+                    text=heard.text, start=round(span[0], 3), end=round(span[1], 3),
+                    end_reason=reason)
+        if self._command(heard.text, timing) or self.paused:
+            return
+        verdict = moderate(who, expectation, self.names, self._wrong_in_a_row,
+                           self.config.speakers.wrong_speaker_confidence, self.wording.speakers,
+                           audio_start, span)
+        self._wrong_in_a_row = verdict.wrong_in_a_row
+        self.do([*verdict.notes, *verdict.says])
+        if not verdict.take:
+            return
+        actions = self.conversation.on_turn(heard)
+        self.signal({"type": "_timing", "turn": self.turn_count, **timing,
+                     "decided": time.monotonic(), "speaker_ms": round(who.elapsed_ms, 1)})
+        self.do(actions)
+
+    # -- controls: voice commands and the coach's clicks ---------------------------------
+    def _controls(self) -> None:
+        for control in self.controls.drain():
+            self.record("control", action=control.action, source=control.source)
+            outcome = control_outcome(control, self.paused, self.speaking.last_prompt,
+                                      self.wording.prompts, self.wording.passing_labels)
+            self.paused = outcome.paused
+            self.do([*outcome.notes, *outcome.says])
+            if outcome.stop:
+                self.end_reason = "stopped"
+            if outcome.skip:
+                self.do(self.conversation.skip())
+            if outcome.override is not None:
+                self.do(self.conversation.override(outcome.override))

@@ -1,0 +1,180 @@
+"""The live loop's behaviours, with fakes for every room (no Whisper, no espeak, no voices):
+the turns are synthetic voiced sounds, their words come from `FakeTranscriber`, who spoke
+from `FakeAttributor`. Each test runs the real loop and its real collaborators."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from facilitator.app import _assemble
+from facilitator.config import Config
+from facilitator.core import SAMPLE_RATE
+from facilitator.dialogue import Dialogue, Script
+from facilitator.events import Control, ControlQueue, EventBus
+from facilitator.judging import Verdict
+from facilitator.sim.fakes import ArraySource, FakeAttributor, FakeTranscriber, NullVoice, ToneLines
+from facilitator.speakers.identify import Interruption
+from facilitator.speakers.live import SpeakerSetup, WhoSpoke
+
+NAMES = {"A": "Alex", "B": "Sam"}
+OPENING = ["Sam, I would like to have a dialogue. Is now a good time?",   # appointment (A)
+           "Yes, I'm ready now.",                                         # availability (B)
+           "I felt lonely last week when you worked late every night."]   # send (A)
+
+
+class PassingJudge:
+    def __init__(self):
+        self.calls = []
+
+    def judge(self, kind, context, reply):
+        self.calls.append((kind, reply))
+        return Verdict(kind, {"mirror": "mirror", "summary": "complete", "validation": "valid",
+                              "empathy": "empathic"}.get(kind, "safe"), 0.9)
+
+
+def run(texts, attributor=None, config=None, controls=None, gap_s=3.0, time_offset=0.0,
+        tail_s=0.0, on_frame=None, enrollment=None):
+    lines = ToneLines()
+    audio = lines.conversation(texts, gap_s=gap_s)
+    audio = np.concatenate([audio, np.zeros(int(tail_s * SAMPLE_RATE), np.int16)])
+    events: list[dict] = []
+    bus = EventBus()
+    bus.subscribe(events.append)
+    config = config or Config()
+    dialogue = Dialogue(Script.load("intentional_dialogue"), NAMES)
+    voice = NullVoice()
+    controls = controls or ControlQueue()
+    speakers = SpeakerSetup(attributor or FakeAttributor(), enrollment)
+    session = _assemble(config, ArraySource(audio, on_frame), bus, controls, NAMES,
+                        FakeTranscriber(lines), PassingJudge(), voice, dialogue, None, speakers,
+                        False, lambda e: attributor, time_offset, None)
+    reason = session.run()
+    return reason, events, voice
+
+
+def of(events, kind):
+    return [e for e in events if e["type"] == kind]
+
+
+def test_turns_flow_through_the_dialogue_and_are_recorded():
+    reason, events, voice = run(OPENING)
+    assert reason == "input_end"
+    turns = of(events, "turn")
+    assert [t["step"] for t in turns] == ["appointment", "availability", "send"]
+    assert [t["text"] for t in turns] == OPENING
+    assert [s["name"] for s in of(events, "step")][:4] == ["appointment", "availability", "send", "mirror"]
+    assert of(events, "verdict")[0]["kind"] == "sender_statement"
+    assert events[-1] == {**events[-1], "type": "end", "reason": "input_end"}
+    assert voice.said and not [e for e in events if e["type"].startswith("_") and e in of(events, "turn")]
+
+
+def test_a_cue_ends_the_turn_without_the_long_pause():
+    texts = OPENING + ["What I hear you saying is you felt lonely. Did I get that?"]
+    _, events, _ = run(texts)
+    mirror = [t for t in of(events, "turn") if t["step"] == "mirror"]
+    assert mirror and mirror[0]["end_reason"] == "cue"
+    assert of(events, "verdict")[-1]["kind"] == "mirror"
+
+
+def test_the_wrong_partner_is_reminded_twice_then_taken():
+    wrong = [WhoSpoke("B", 0.97, "voice")] * 3
+    answers = [WhoSpoke("A", 0.95, "voice")] + wrong
+    texts = [OPENING[0], "I am A speaking again", "still me", "and again"]
+    _, events, voice = run(texts, attributor=FakeAttributor(list(answers)))
+    interruptions = of(events, "interruption")
+    assert [i["kind"] for i in interruptions] == ["wrong_speaker", "wrong_speaker"]
+    assert sum("it is Sam's turn" in s or "Sam" in s and "turn" in s for s in voice.said) >= 1
+    steps = [s["name"] for s in of(events, "step")]
+    assert steps.count("availability") == 1 and "send" in steps      # the third one was taken
+
+
+def test_talking_over_a_turn_is_recorded_and_the_owner_reminded():
+    over = WhoSpoke("A", 0.9, "voice", interruptions=[Interruption(1.0, 2.2, "B")])
+    _, events, voice = run(OPENING[:1], attributor=FakeAttributor([over]))
+    (event,) = of(events, "interruption")
+    turn = of(events, "turn")[0]
+    assert event["kind"] == "talk_over" and event["speaker"] == "B"
+    assert event["start"] > turn["start"] - 0.5
+    assert any(p["key"] == "interruption" for p in of(events, "prompt"))
+
+
+def test_one_voice_straight_after_the_other_is_split_into_two_turns():
+    both = WhoSpoke("A", 0.9, "voice", handover=1.5)
+    answers = [both, WhoSpoke("A", 0.9, "voice"), WhoSpoke("B", 0.9, "voice")]
+    _, events, _ = run(["Sam, is now a good time to talk together about it?"],
+                       attributor=FakeAttributor(answers))
+    turns = of(events, "turn")
+    assert len(turns) == 2 and turns[0]["end_reason"] == "handover"
+    assert [t["speaker"] for t in turns] == ["A", "B"]
+    assert turns[0]["end"] == pytest.approx(turns[1]["start"])
+
+
+def test_voice_commands_pause_resume_repeat_stop():
+    texts = [OPENING[0], "pause", "this is not judged while paused", "resume", "repeat that", "stop"]
+    reason, events, voice = run(texts)
+    controls = [c["action"] for c in of(events, "control")]
+    assert controls == ["pause", "resume", "repeat", "stop"]
+    assert reason == "stopped" and events[-1]["reason"] == "stopped"
+    paused_turn = [t for t in of(events, "turn") if t["text"].startswith("this is not")]
+    assert paused_turn and not [v for v in of(events, "verdict") if "not judged" in str(v)]
+    keys = [p["key"] for p in of(events, "prompt")]
+    assert keys.count("repeat") == 2 and "stopped" in keys
+
+
+def test_coach_controls_skip_and_override():
+    controls = ControlQueue()
+    sent = []
+
+    def click(t):
+        if t > 2.0 and not sent:
+            sent.append(t)
+            controls.put(Control("skip", source="coach"))
+
+    _, events, _ = run(OPENING[:1], controls=controls, on_frame=click)
+    assert of(events, "control")[0] == {**of(events, "control")[0], "action": "skip", "source": "coach"}
+    assert any(p["key"] == "skipped" for p in of(events, "prompt"))
+
+
+def test_a_long_silence_gets_a_gentle_reminder():
+    config = Config()
+    _, events, _ = run([OPENING[0]], config=config, tail_s=config.turns.silence_reprompt_s + 5)
+    assert any(p["key"] == "silence_reminder" for p in of(events, "prompt"))
+
+
+def test_a_resumed_session_goes_on_after_its_record_s_last_time():
+    _, events, _ = run(OPENING[:1], time_offset=100.0)
+    turn = of(events, "turn")[0]
+    assert all(e["t"] >= 100.0 for e in events if not e["type"].startswith("_"))
+    assert turn["start"] >= 100.0 and turn["end"] > turn["start"]
+
+
+def test_a_failure_in_who_spoke_falls_back_to_turn_order_and_goes_on():
+    broken = FakeAttributor(raises=IndexError("index 98 is out of bounds for axis 0 with size 89"))
+    reason, events, _ = run(OPENING[:2], attributor=broken)
+    turns, errors = of(events, "turn"), of(events, "error")
+    assert reason == "input_end" and len(turns) == 2
+    assert all(t["speaker_method"] == "turn_order" for t in turns)
+    assert len(errors) == 2 and "turn order" in errors[0]["message"]
+
+
+def test_a_crash_elsewhere_in_the_loop_is_an_error_event_and_an_end(monkeypatch):
+    monkeypatch.setattr(FakeTranscriber, "transcribe",
+                        lambda self, audio, context="": (_ for _ in ()).throw(RuntimeError("boom")))
+    reason, events, _ = run(OPENING[:1])
+    assert reason == "error"
+    assert of(events, "error")[0]["message"].startswith("internal error")
+    assert events[-1] == {**events[-1], "type": "end", "reason": "error"}
+
+
+def test_early_who_spoke_in_a_long_turn_is_spaced_out_not_at_every_pause():
+    from facilitator.loop.attribution import worth_deciding_again
+
+    assert worth_deciding_again(8.0, 0.5)              # short turns: at every pause
+    assert not worth_deciding_again(60.0, 4.0)         # a monologue: not every 4 s ...
+    assert worth_deciding_again(60.0, 15.0)            # ... but as it grows by a share
+    decided, decisions = 0.0, 0
+    for length in range(4, 601, 4):                    # 10 minutes, a pause every 4 s
+        if worth_deciding_again(length, length - decided):
+            decided, decisions = length, decisions + 1
+    assert decisions < 25                              # at every pause it would be 150
