@@ -79,7 +79,7 @@ import numpy as np  # noqa: E402
 
 from facilitator import config as config_module  # noqa: E402
 from facilitator.demo import Line, SimulatedRoom, load_demo_lines, render_lines  # noqa: E402
-from facilitator.events import EventBus  # noqa: E402
+from facilitator.events import EventBus, as_dict  # noqa: E402
 from facilitator.speech_out import CheckedRenderer, SilentOutput, Voice  # noqa: E402
 from facilitator.synth import PARTNER_VOICES, phrases_with_pauses  # noqa: E402
 
@@ -125,8 +125,8 @@ class TimedTranscriber:
 class Collector:
     events: list[tuple[float, dict]] = field(default_factory=list)
 
-    def __call__(self, event: dict) -> None:
-        slim = {k: v for k, v in event.items() if k != "audio"}
+    def __call__(self, event) -> None:
+        slim = {k: v for k, v in as_dict(event).items() if k != "audio"}
         self.events.append((time.monotonic(), slim))
 
 
@@ -193,6 +193,7 @@ def run_session(name: str, lines: list[Line], names: dict[str, str], config, fas
     bus = EventBus()
     collector = Collector()
     bus.subscribe(collector)
+    bus.subscribe_signals(collector)
     extents: list[tuple[float, float]] = []      # voiced part of each line played, in seconds
     room = TimedRoom(lines, config.turns.frame_ms, realtime=not fast,
                          monitor=lambda audio: extents.append(voiced_extent(audio)))
@@ -210,7 +211,7 @@ def run_session(name: str, lines: list[Line], names: dict[str, str], config, fas
     session, writer = build_session(config, room, options, bus=bus, transcriber=transcriber,
                                     voice=voice)
     t_built = time.monotonic()
-    bus.subscribe(room.listen)
+    room.attach(bus)
     if not quiet:
         print(f"[{name}] built in {t_built - t_build:.2f} s; running "
               f"({'fast clock' if fast else 'real time'}) ...", file=sys.stderr, flush=True)

@@ -22,7 +22,8 @@ from facilitator.loop.session import Session, Wording
 from facilitator.loop.speaking import Speaking
 from facilitator.paths import profiles_dir as configured_profiles_dir
 from facilitator.paths import session_voices_dir, sessions_dir
-from facilitator.record import RecordExists, RecordWriter, new_session_id, session_event
+from facilitator.record import RecordExists, RecordWriter, new_session_event, new_session_id
+from facilitator.schema import ResumeEvent
 from facilitator.speakers.live import SpeakerSetup, after_enrollment, prepare
 from facilitator.speech_out import CheckedRenderer, SilentOutput, SoundDeviceOutput, Voice
 from facilitator.transcribe import Transcriber, load_transcriber
@@ -102,7 +103,9 @@ def build_session(config: Config, source: AudioSource, options: RunOptions,
     if options.display:
         from facilitator.display import TerminalDisplay
 
-        bus.subscribe(TerminalDisplay(names))
+        display = TerminalDisplay(names)
+        bus.subscribe(display)
+        bus.subscribe_signals(display)
     view = None
     if options.view:
         from facilitator.view.server import CoachView
@@ -111,10 +114,10 @@ def build_session(config: Config, source: AudioSource, options: RunOptions,
         print(f"Coach view: {view.start()}", flush=True)
     if resumed:
         offset = max((float(e.get("t", 0.0)) for e in resumed), default=0.0)
-        bus.publish({"type": "resume", "t": offset, "input": options.input_name})
+        bus.publish(ResumeEvent(t=offset, input=options.input_name))
     else:
         offset = 0.0
-        bus.publish(session_event(session_id, names, script.name, options.input_name))
+        bus.publish(new_session_event(session_id, names, script.name, options.input_name))
     if voice.renderer is not None:
         texts = [prompt_files.fill(t, sender=names[s], receiver=names[r])
                  for t in script.prompts.values() for s, r in (("A", "B"), ("B", "A"))]

@@ -256,7 +256,7 @@ def cmd_demo(args, resume_events=None) -> int:
     render_lines(lines)
     room = SimulatedRoom(lines, config.turns.frame_ms, realtime=not args.fast, echo=True)
     return _go(args, config, room, "demo", realtime=not args.fast, extra_names=names,
-               setup=lambda session: session.bus.subscribe(room.listen),
+               setup=lambda session: room.attach(session.bus),
                resume_events=resume_events)
 
 

@@ -15,7 +15,7 @@ import numpy as np
 
 from facilitator import prompts as prompt_files
 from facilitator.audio_in import Frame, resample
-from facilitator.events import Event
+from facilitator.events import Event, EventBus, as_dict
 from facilitator.synth import PARTNER_VOICES, phrases_with_pauses
 
 SAMPLE_RATE = 16000
@@ -106,6 +106,7 @@ class SimulatedRoom:
         With `echo`, the facilitator's own prompts are heard by the room's microphone too,
         as from a loudspeaker (the pipeline must not transcribe them).
         """
+        event = as_dict(event)
         kind = event.get("type")
         if kind == "_listening":
             self.next_start = max(event.get("after", 0.0), event.get("t", 0.0)) + self._reaction()
@@ -115,6 +116,11 @@ class SimulatedRoom:
             self._echoes.append((event["t"], (np.asarray(audio) * 0.5 * 32767).astype(np.int16)))
         elif kind == "end":
             self._closed = True
+
+    def attach(self, bus: EventBus) -> None:
+        """Listen to the loop: its signals (listening again, prompts played) and the end."""
+        bus.subscribe(self.listen)
+        bus.subscribe_signals(self.listen)
 
     def _reaction(self) -> float:
         if self.reaction_spread_s <= 0:

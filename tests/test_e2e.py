@@ -13,6 +13,7 @@ from facilitator.app import RunOptions, build_session, run_session
 from facilitator.audio_in import DeviceLost
 from facilitator.config import Config
 from facilitator.demo import Line, SimulatedRoom, load_demo_lines, render_lines
+from facilitator.events import as_dict
 
 pytestmark = pytest.mark.e2e
 
@@ -37,6 +38,7 @@ def run_room(tmp_path, room, transcriber, names=None, config=None):
     session, writer = build_session(config, room, options, transcriber=transcriber)
     if hasattr(room, "listen"):
         session.bus.subscribe(room.listen)
+        session.bus.subscribe_signals(room.listen)
     reason = run_session(session, writer)
     events = [json.loads(line) for line in (tmp_path / "record.jsonl").read_text().splitlines()]
     return reason, events
@@ -247,6 +249,7 @@ def test_enrollment_asks_again_when_too_short_or_silent(tmp_path, transcriber):
 
     def quiet_once(event, state={"skipped": False}):
         # Sam does not answer the first time they are asked
+        event = as_dict(event)
         if event.get("type") == "_listening" and event.get("step") == "enroll_B" and not state["skipped"]:
             state["skipped"] = True
             return
@@ -453,10 +456,11 @@ def test_the_coachs_controls_are_honoured(tmp_path, transcriber):
     options = RunOptions(realtime=False, speak_aloud=False, record_path=tmp_path / "r.jsonl",
                          input_name="test", display=False, names=names)
     session, writer = build_session(turn_order_config(), room, options, transcriber=transcriber)
-    session.bus.subscribe(room.listen)
+    room.attach(session.bus)
     summaries = []
 
     def coach(event):
+        event = as_dict(event)
         if event.get("type") == "verdict" and event["kind"] == "mirror" and not event["passed"]:
             session.controls.put(Control("override", "coach", {"kind": "mirror", "label": "mirror"}))
         if event.get("type") == "step" and event["name"] == "summary":

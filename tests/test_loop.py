@@ -11,7 +11,7 @@ from facilitator.app import _assemble
 from facilitator.config import Config
 from facilitator.core import SAMPLE_RATE
 from facilitator.dialogue import Dialogue, Script
-from facilitator.events import Control, ControlQueue, EventBus
+from facilitator.events import Control, ControlQueue, EventBus, as_dict
 from facilitator.judging import Verdict
 from facilitator.sim.fakes import ArraySource, FakeAttributor, FakeTranscriber, NullVoice, ToneLines
 from facilitator.speakers.identify import Interruption
@@ -40,7 +40,8 @@ def run(texts, attributor=None, config=None, controls=None, gap_s=3.0, time_offs
     audio = np.concatenate([audio, np.zeros(int(tail_s * SAMPLE_RATE), np.int16)])
     events: list[dict] = []
     bus = EventBus()
-    bus.subscribe(events.append)
+    bus.subscribe(lambda event: events.append(as_dict(event)))
+    bus.subscribe_signals(lambda event: events.append(as_dict(event)))
     config = config or Config()
     dialogue = Dialogue(Script.load("intentional_dialogue"), NAMES)
     voice = NullVoice()

@@ -42,7 +42,7 @@ def test_demo_with_random_gaps_and_shifts_runs_to_complete(seed, rendered_lines,
     options = RunOptions(realtime=False, speak_aloud=False, record_path=record, input_name="test",
                          display=False, names=names)
     session, writer = build_session(Config(), room, options, transcriber=transcriber)
-    session.bus.subscribe(room.listen)
+    room.attach(session.bus)
     reason = run_session(session, writer)
     events = [json.loads(line) for line in record.read_text().splitlines()]
     errors = [e for e in events if e["type"] == "error"]

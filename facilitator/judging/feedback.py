@@ -11,10 +11,11 @@ import tomllib
 from functools import lru_cache
 from pathlib import Path
 
+from facilitator import prompts
 from facilitator.judging import Verdict, lexicon
 from facilitator.judging.text import stem, words
 
-PROMPTS = Path(__file__).resolve().parents[2] / "prompts" / "feedback.toml"
+PROMPTS = prompts.resource("feedback.toml")
 _LEAD_WORDS = {"and", "but", "so", "like", "because", "cause", "since", "um", "uh", "ok", "okay", "yeah"}
 
 

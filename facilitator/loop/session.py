@@ -24,12 +24,13 @@ from facilitator.loop.listening import Listening
 from facilitator.loop.moderation import moderate
 from facilitator.loop.speaking import Speaking
 from facilitator.record import RecordWriteError
+from facilitator.schema import RECORD_TYPES, shifted
+from facilitator.signals import Dropped, Listening as ListeningAgain, Partial, Ready, Signal, Timing
 from facilitator.spoken_commands import CommandReader
 from facilitator.turns import EndOfTurnPolicy, Pause, TurnSegmenter
 
 WHO_SPOKE_EARLY = 0.5    # who spoke starts after this share of `pause_ms` of silence, so that
                          # its work is mostly done before the pause starts the transcription
-RECORD_TIMES = ("start", "end")
 
 
 @dataclass
@@ -79,16 +80,14 @@ class Session:
         return self.conversations[0]
 
     def record(self, event_type: str, **fields) -> None:
-        """A record event, stamped with the session time (the resume offset applied here only)."""
-        if self.time_offset:
-            for key in RECORD_TIMES:
-                if key in fields and fields[key] is not None:
-                    fields[key] = round(fields[key] + self.time_offset, 3)
-        self.bus.publish({"type": event_type, "t": round(self.now + self.time_offset, 3), **fields})
+        """A record event of the schema's type, stamped with the input time; the resume offset
+        is applied here and nowhere else."""
+        event = RECORD_TYPES[event_type](t=self.now, **fields)
+        self.bus.publish(shifted(event, self.time_offset))
 
-    def signal(self, event: dict) -> None:
+    def signal(self, signal: Signal) -> None:
         """An internal event (timings, the simulated room's cues): never in the record."""
-        self.bus.publish(event)
+        self.bus.signal(signal)
 
     # -- speaking -----------------------------------------------------------------------
     def say(self, text: str, key: str) -> None:
@@ -101,8 +100,8 @@ class Session:
         if self.speaking.speak_pending(lambda: max(self.now, getattr(self.source, "captured_s", 0.0))):
             self.last_activity = self.speaking.mute_until
         self.segmenter.reset()
-        self.signal({"type": "_listening", "t": round(self.now, 3),
-                     "after": self.speaking.mute_until, "step": self.conversation.expectation.step})
+        self.signal(ListeningAgain(t=round(self.now, 3), after=self.speaking.mute_until,
+                                   step=self.conversation.expectation.step))
 
     def do(self, actions: Sequence[Action]) -> None:
         for action in actions:
@@ -129,7 +128,7 @@ class Session:
         try:
             self.do(self.intro)
             self.do(self.conversation.start())
-            self.signal({"type": "_ready", "t": self.now})
+            self.signal(Ready(t=self.now))
             for frame in self.source.frames():
                 self._controls()
                 if self.end_reason:
@@ -209,9 +208,8 @@ class Session:
 
     def _words_so_far(self, turn) -> None:
         if self.listening.transcribe_so_far(turn):
-            self.signal({"type": "_partial", "t": round(self.now, 3),
-                         "text": self.listening.open.text,
-                         "speaker": self.conversation.expectation.speaker})
+            self.signal(Partial(t=round(self.now, 3), text=self.listening.open.text,
+                                speaker=self.conversation.expectation.speaker))
 
     def _finish_turn(self, reason: str) -> None:
         self._handling_turn = True
@@ -234,8 +232,8 @@ class Session:
         text = state.text
         if turn.voiced_ms < self.config.turns.min_turn_ms or not text:
             self.attribution.drop_turn()          # no thread is left running behind a dropped turn
-            self.signal({"type": "_dropped", "t": round(self.now, 3), "reason": "noise",
-                         "start": turn.speech_start, "end": turn.speech_end})
+            self.signal(Dropped(t=round(self.now, 3), reason="noise", start=turn.speech_start,
+                                end=turn.speech_end))
             return
         audio, stereo = turn.audio(), turn.stereo()
         timing = {"reason": reason, "last_voice": state.last_voice_arrival,
@@ -271,7 +269,7 @@ class Session:
         command = self.commands.read(text)
         if not command:
             return False
-        self.signal({"type": "_timing", "turn": self.turn_count, **timing, "command": command})
+        self.signal(Timing(fields={"turn": self.turn_count, **timing, "command": command}))
         self.controls.put(Control(command, source="voice"))
         self._controls()
         return True
@@ -295,8 +293,8 @@ class Session:
         if not verdict.take:
             return
         actions = self.conversation.on_turn(heard)
-        self.signal({"type": "_timing", "turn": self.turn_count, **timing,
-                     "decided": time.monotonic(), "speaker_ms": round(who.elapsed_ms, 1)})
+        self.signal(Timing(fields={"turn": self.turn_count, **timing, "decided": time.monotonic(),
+                                   "speaker_ms": round(who.elapsed_ms, 1)}))
         self.do(actions)
 
     # -- controls: voice commands and the coach's clicks ---------------------------------

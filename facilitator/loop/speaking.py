@@ -10,13 +10,14 @@ from __future__ import annotations
 import time
 from typing import Callable
 
+from facilitator.signals import Signal, Spoken
 from facilitator.speech_out import SpeechError
 
 
 class Speaking:
-    def __init__(self, voice, record: Callable[..., None], signal: Callable[[dict], None],
+    def __init__(self, voice, record: Callable[..., None], signal: Callable[[Signal], None],
                  tail_s: float, not_repeated: set[str]) -> None:
-        """`record(type, **fields)` writes a record event; `signal(dict)` an internal one;
+        """`record(type, **fields)` writes a record event; `signal(...)` an internal one;
         prompts whose key is in `not_repeated` (reminders, commands) are not the "last
         prompt" that "repeat that" says again."""
         self.voice = voice
@@ -49,8 +50,7 @@ class Speaking:
             if key not in self.not_repeated:
                 self.last_prompt = text
             played = max(spoken.duration, time.monotonic() - started_wall)
-            self.signal({"type": "_spoken", "t": start_input, "text": text,
-                         "started": spoken.started, "duration": spoken.duration,
-                         "audio": spoken.audio, "rate": spoken.rate})
+            self.signal(Spoken(t=start_input, text=text, started=spoken.started,
+                               duration=spoken.duration, audio=spoken.audio, rate=spoken.rate))
             self.mute_until = max(self.mute_until, start_input + played + self.tail_s)
         return spoke

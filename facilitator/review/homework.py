@@ -8,7 +8,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Sequence
 
-HOMEWORK_FILE = Path(__file__).resolve().parents[2] / "prompts" / "homework.toml"
+from facilitator import prompts
+
+HOMEWORK_FILE = prompts.resource("homework.toml")
 
 
 @dataclass(frozen=True)
