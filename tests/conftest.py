@@ -9,7 +9,16 @@ import pytest
 from facilitator.config import TranscriptionConfig
 
 
+# Tests that load a real model (Whisper, the voice models) or render many voices are end-to-end
+# tier (`e2e`): `pytest -m "not e2e and not pulse"` is the fast tier, under a minute.
+HEAVY_FIXTURES = {"transcriber", "voice_dir", "voices", "ident", "backend", "hybrid", "profiles",
+                  "overlap_detector", "demo_run"}
+
+
 def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if HEAVY_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.e2e)
     if shutil.which("espeak-ng") is None:
         skip = pytest.mark.skip(reason="espeak-ng is not installed (run scripts/setup.sh --test)")
         for item in items:

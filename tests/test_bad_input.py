@@ -8,6 +8,7 @@ so an abort at exit (a native thread left running) shows as exit 134/139 and fai
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import resource
@@ -51,6 +52,7 @@ def float_wav_with_nans(path: Path, seconds: float = 6.0) -> Path:
     return path
 
 
+@functools.lru_cache(maxsize=None)
 def speech(text: str, voice: str = "en-us") -> np.ndarray:
     from facilitator.synth import speak_to_array
 
@@ -209,31 +211,53 @@ def _limit(size: int | None):
     return apply
 
 
-def _params():
-    for case in CASES:
-        marks = [pytest.mark.e2e] if case.heavy else []
-        yield pytest.param(case, id=case.name, marks=marks)
-
-
-@pytest.mark.parametrize("case", list(_params()))
-def test_bad_input_gets_a_message_not_a_crash(case: Case, tmp_path: Path) -> None:
+def _prepare(case: Case, tmp_path: Path) -> tuple[Path, dict[str, str], set[Path]]:
     work = tmp_path / "work"
     work.mkdir()
     if case.files:
         case.files(work)
     if case.config is not None:
         (work / "config.toml").write_text(case.config, encoding="utf-8", errors="surrogateescape")
-    given = set(work.rglob("*.jsonl"))
-    env = {**os.environ, "FACILITATOR_DATA_DIR": str(tmp_path / "data"), "HOME": str(tmp_path),
-           **case.env}
-    done = subprocess.run([FACILITATOR, *case.argv], cwd=work, env=env, capture_output=True,
-                          text=True, timeout=900, preexec_fn=_limit(case.limit_file_size),
-                          stdin=subprocess.DEVNULL)
-    output = done.stdout + done.stderr
-    assert done.returncode in case.codes, f"exit {done.returncode}:\n{output[-3000:]}"
+    env = {"FACILITATOR_DATA_DIR": str(tmp_path / "data"), "HOME": str(tmp_path), **case.env}
+    return work, env, set(work.rglob("*.jsonl"))
+
+
+def _check(case: Case, code: int, output: str, work: Path, tmp_path: Path, given: set[Path]) -> None:
+    assert code in case.codes, f"exit {code}:\n{output[-3000:]}"
     assert "Traceback" not in output and "terminate called" not in output, output[-3000:]
     for wanted in case.expect:
         assert wanted.lower() in output.lower(), f"{wanted!r} not in:\n{output[-3000:]}"
     for record in set(work.rglob("*.jsonl")) - given | set((tmp_path / "data").rglob("*.jsonl")):
         for number, line in enumerate(record.read_text().splitlines(), 1):
             assert isinstance(json.loads(line), dict), f"{record}:{number}: {line!r}"
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_bad_input_in_a_fresh_process_exits_with_its_own_code(case: Case, tmp_path: Path) -> None:
+    """In a process of its own, so that an abort at exit (134) or a signal shows."""
+    work, env, given = _prepare(case, tmp_path)
+    done = subprocess.run([FACILITATOR, *case.argv], cwd=work, env={**os.environ, **env},
+                          capture_output=True, text=True, timeout=900,
+                          preexec_fn=_limit(case.limit_file_size), stdin=subprocess.DEVNULL)
+    _check(case, done.returncode, done.stdout + done.stderr, work, tmp_path, given)
+
+
+LIGHT = [c for c in CASES if not c.heavy and c.limit_file_size is None]
+
+
+@pytest.mark.parametrize("case", LIGHT, ids=[c.name for c in LIGHT])
+def test_bad_input_gets_a_message_not_a_crash(case: Case, tmp_path: Path, monkeypatch, capfd) -> None:
+    """The same cases in this process (fast): message, exit code, no traceback, whole lines."""
+    from facilitator.cli import main
+
+    work, env, given = _prepare(case, tmp_path)
+    monkeypatch.chdir(work)
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    try:
+        code = main(case.argv)
+    except SystemExit as stop:                       # argparse refusing a value
+        code = stop.code if isinstance(stop.code, int) else 2
+    captured = capfd.readouterr()
+    _check(case, code, captured.out + captured.err, work, tmp_path, given)

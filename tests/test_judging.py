@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import os
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -98,8 +97,8 @@ def test_unknown_kind_raises(judge):
         judge.judge("hug", [], "")
 
 
-def test_heldout_accuracy_and_speed(judge):
-    """Our own held-out groups (never trained on) stay well above chance, and fast."""
+def test_heldout_accuracy(judge):
+    """Our own held-out groups (never trained on) stay well above chance (speed: benchmarks/judges.py)."""
     cases = [c for c in own_cases() if is_heldout(c)]
     assert len(cases) > 200
     mirrors = [c for c in cases if c["kind"] == "mirror"]
@@ -111,18 +110,6 @@ def test_heldout_accuracy_and_speed(judge):
     others = [c for c in cases if c["kind"] != "mirror"]
     right = sum(judge.judge(c["kind"], c["context"], c["reply"]).label == c["label"] for c in others)
     assert right / len(others) >= 0.85
-    start = time.perf_counter()
-    for c in cases:
-        judge.judge(c["kind"], c["context"], c["reply"])
-    assert (time.perf_counter() - start) / len(cases) < 0.03
-    if judge.embedder is not None:  # a Sender turn never seen before: its units are embedded too
-        cold = []
-        for c in mirrors[:60]:
-            judge.embedder.clear_cache()
-            start = time.perf_counter()
-            judge.judge("mirror", c["context"], c["reply"])
-            cold.append(time.perf_counter() - start)
-        assert sorted(cold)[len(cold) // 2] < 0.06
 
 
 def test_text_tools():
@@ -174,6 +161,7 @@ def test_cli_batch_and_single(capsys, tmp_path):
     assert json.loads(capsys.readouterr().out)["label"] == "mirror"
 
 
+@pytest.mark.e2e
 def test_training_is_reproducible(tmp_path):
     import train_judge
     from train_judge import train

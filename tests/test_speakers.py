@@ -121,7 +121,6 @@ def test_turns_attributed_from_the_voice_not_the_order(voice_dir: Path, ident) -
             att = ident.attribute(audio, expected=other)      # order says the other one
             assert att.speaker == s, (n, s, att)
             confidences.append(att.confidence)
-            assert att.elapsed_ms < 200
     assert min(confidences) > 0.5 and np.mean(confidences) > 0.8
 
 
@@ -387,7 +386,6 @@ def test_campplus_attributes_turns_and_confirms_interruptions(voice_dir: Path, h
                                    expected=other)
             assert att.speaker == s, (n, s, att)
             assert att.confidence > 0.9
-            assert att.elapsed_ms < 500
     turn, _, talk_over = talk_over_scene(voice_dir)
     att = hybrid.attribute(room(talk_over, rng, snr_db=15), expected="A")
     found = hybrid.interruptions(att, turn_speaker="A")
