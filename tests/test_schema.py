@@ -174,11 +174,6 @@ def test_shifted_moves_t_start_and_end_only():
 
 
 # -- the README -----------------------------------------------------------------------------
-# Fields the schema has that the README's table did not list before this schema; delete
-# once README.md has the table of /tmp/readme_record_table.md (then any gap is a failure).
-PENDING_IN_README = {"session": {"mode"}, "enrollment": {"gave_up"}}
-
-
 def _items(cell: str) -> list[str]:
     """A table cell split at the commas outside (), [] and {}."""
     items, depth, current = [], 0, ""
@@ -219,9 +214,6 @@ def test_readme_record_table_lists_exactly_the_schema():
     assert not any(extra.values()), f"the README lists fields the schema lacks: {extra}"
     missing = {k: set(field_names(cls)) - table[k] for k, cls in RECORD_TYPES.items()}
     missing = {k: v for k, v in missing.items() if v}
-    if missing and all(v <= PENDING_IN_README.get(k, set()) for k, v in missing.items()):
-        pytest.xfail(f"README's record table not updated yet (lacks {missing}): paste the "
-                     "table of /tmp/readme_record_table.md, then delete PENDING_IN_README")
     assert not missing, f"the README's record table lacks fields: {missing}"
 
 
