@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-
 from facilitator import prompts
-from facilitator.judging.text import words
+from facilitator.core import words
 
 
 class CommandReader:

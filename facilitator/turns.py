@@ -15,11 +15,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import webrtcvad
 
-from facilitator.judging.text import words
-
 from facilitator.config import TurnsConfig
-
-SAMPLE_RATE = 16000
+from facilitator.core import SAMPLE_RATE, words
 
 TRAILING_WORDS = frozenset(
     """and but or so because cause 'cause since if when while though although unless until

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import re
 
+from facilitator.core import words  # noqa: F401 (the one tokeniser; re-exported for the judges)
+
 PERSON_SWAP = {
     "i": "you", "me": "you", "my": "your", "mine": "yours", "myself": "yourself",
     "you": "i", "your": "my", "yours": "mine", "yourself": "myself",
@@ -44,14 +46,7 @@ CLAUSE_STARTERS = frozenset(
     whenever unless""".split()
 )
 
-_WORD = re.compile(r"[a-z0-9']+")
 _SENTENCE = re.compile(r"[.!?;:,]+|\s-\s|\.\.\.")
-
-
-def words(text: str) -> list[str]:
-    """Lower-case word tokens, keeping apostrophes inside words."""
-    text = text.lower().replace("’", "'").replace("‘", "'")
-    return [w.strip("'") for w in _WORD.findall(text) if w.strip("'")]
 
 
 def swap_person(text: str) -> str:
