@@ -3,50 +3,28 @@
 pyttsx3 is unreliable on Linux (an empty WAV now and then, `say()` returning before the
 sound ends), so every prompt is rendered to a buffer first, checked, rendered again with
 the espeak-ng program if pyttsx3 failed, and then played on one output stream that stays
-open. Rendered prompts are cached, so a prompt said before starts at once.
+open. Rendered prompts are cached, so a prompt said before starts at once. The engines
+themselves are in `facilitator.speech_engines`.
 """
 
 from __future__ import annotations
 
 import contextlib
-import io
-import os
-import shutil
-import subprocess
-import tempfile
+import logging
 import threading
 import time
-import wave
 from dataclasses import dataclass
 from typing import Callable, Protocol
 
 import numpy as np
 
+from facilitator.audio_files import resample
 from facilitator.config import SpeechConfig
+from facilitator.speech_engines import (  # noqa: F401  (Rendered, SpeechError: this room's API)
+    EspeakRenderer, Pyttsx3Renderer, Rendered, SpeechError, close_pyttsx3,
+)
 
-
-class SpeechError(Exception):
-    pass
-
-
-@dataclass
-class Rendered:
-    samples: np.ndarray      # float32 mono
-    rate: int
-
-    @property
-    def duration(self) -> float:
-        return len(self.samples) / self.rate
-
-
-def _decode_wav(data: bytes) -> Rendered:
-    with wave.open(io.BytesIO(data), "rb") as wav:
-        rate, width, channels = wav.getframerate(), wav.getsampwidth(), wav.getnchannels()
-        raw = wav.readframes(wav.getnframes())
-    if width != 2:
-        raise SpeechError(f"unexpected sample width {width}")
-    audio = np.frombuffer(raw, dtype=np.int16).reshape(-1, channels)[:, 0]
-    return Rendered(audio.astype(np.float32) / 32768.0, rate)
+log = logging.getLogger(__name__)
 
 
 def _plausible(rendered: Rendered, text: str) -> bool:
@@ -55,118 +33,14 @@ def _plausible(rendered: Rendered, text: str) -> bool:
     return rendered.duration >= min(0.25, 0.08 * words) and float(np.abs(rendered.samples).max(initial=0)) > 0.01
 
 
-class EspeakRenderer:
-    """The espeak-ng program: the fallback that always works where espeak-ng is installed."""
-
-    def __init__(self, voice: str = "en-us+f2", rate: int = 165, volume: float = 0.9):
-        self.voice, self.rate, self.volume = voice, rate, volume
-        self.binary = shutil.which("espeak-ng") or shutil.which("espeak")
-
-    def render(self, text: str) -> Rendered:
-        if not self.binary:
-            raise SpeechError("espeak-ng is not installed; run scripts/setup.sh (or apt-get install espeak-ng)")
-        done = subprocess.run(
-            [self.binary, "-v", self.voice, "-s", str(self.rate), "-a", str(int(self.volume * 200)),
-             "--stdout", text],
-            capture_output=True, check=False, timeout=30,
-        )
-        if done.returncode != 0 or not done.stdout:
-            raise SpeechError(f"espeak-ng failed: {done.stderr.decode(errors='replace').strip()}")
-        return _decode_wav(done.stdout)
-
-
-def _quiet_pyttsx3_driver() -> None:
-    """pyttsx3's espeak driver prints "Audio saved to ..." on stdout; silence that module only
-    (redirecting sys.stdout from a worker thread would disturb every other thread)."""
-    import importlib
-
-    with contextlib.suppress(ImportError):
-        driver = importlib.import_module("pyttsx3.drivers.espeak")
-        driver.print = lambda *args, **kwargs: None
-
-
-class Pyttsx3Renderer:
-    """pyttsx3's save_to_file, run on one worker thread that owns the engine, and checked.
-
-    runAndWait() can return before the file is written, so the file is awaited until it
-    is a complete WAV whose size has stopped growing.
-    """
-
-    def __init__(self, voice: str = "en-us+f2", rate: int = 165, volume: float = 0.9,
-                 wait_s: float = 3.0):
-        import queue
-
-        self.voice, self.rate, self.volume, self.wait_s = voice, rate, volume, wait_s
-        self._jobs: "queue.Queue[tuple[str, queue.Queue]]" = queue.Queue()
-        self._folder = tempfile.mkdtemp(prefix="facilitator-tts-")
-        self._count = 0
-        threading.Thread(target=self._work, name="pyttsx3", daemon=True).start()
-
-    def _new_engine(self):
-        import pyttsx3
-
-        engine = pyttsx3.init()
-        _quiet_pyttsx3_driver()
-        engine.setProperty("rate", self.rate)
-        engine.setProperty("volume", self.volume)
-        with contextlib.suppress(Exception):
-            engine.setProperty("voice", self.voice)
-        return engine
-
-    def _work(self) -> None:
-        engine = None
-        while True:
-            text, reply = self._jobs.get()
-            try:
-                if engine is None:
-                    engine = self._new_engine()
-                self._count += 1
-                path = os.path.join(self._folder, f"prompt-{self._count}.wav")
-                engine.save_to_file(text, path)
-                engine.runAndWait()
-                reply.put(self._collect(path))
-            except Exception as error:  # the engine is in doubt: a fresh one next time
-                engine = None
-                reply.put(SpeechError(f"pyttsx3 failed: {error}"))
-
-    def _collect(self, path: str) -> Rendered | SpeechError:
-        deadline = time.monotonic() + self.wait_s
-        last_size = -1
-        while time.monotonic() < deadline:
-            size = os.path.getsize(path) if os.path.exists(path) else -1
-            if size > 44 and size == last_size:
-                try:
-                    with open(path, "rb") as handle:
-                        return _decode_wav(handle.read())
-                except (wave.Error, EOFError, SpeechError):
-                    pass
-                finally:
-                    with contextlib.suppress(OSError):
-                        os.remove(path)
-            last_size = size
-            time.sleep(0.03)
-        return SpeechError("pyttsx3 wrote no usable audio in time")
-
-    def render(self, text: str) -> Rendered:
-        import queue
-
-        reply: "queue.Queue[Rendered | SpeechError]" = queue.Queue()
-        self._jobs.put((text, reply))
-        try:
-            result = reply.get(timeout=self.wait_s + 5)
-        except queue.Empty:
-            raise SpeechError("pyttsx3 did not answer") from None
-        if isinstance(result, SpeechError):
-            raise result
-        return result
-
-
 class Renderer(Protocol):
     def render(self, text: str) -> Rendered: ...
 
 
 class CheckedRenderer:
-    """pyttsx3 first (unless configured otherwise), espeak-ng when it fails; results cached."""
+    """pyttsx3 first (unless configured otherwise), espeak-ng when it fails; results cached.
+
+    Each fallback is logged (`facilitator --verbose` shows it) and kept in `failures`."""
 
     def __init__(self, config: SpeechConfig):
         fallback = EspeakRenderer(config.voice, config.rate, config.volume)
@@ -176,34 +50,51 @@ class CheckedRenderer:
         self._cache: dict[str, Rendered] = {}
         self._lock = threading.Lock()
         self.failures: list[str] = []
+        self.closed = False
 
     def render(self, text: str) -> Rendered:
         with self._lock:
             if text in self._cache:
                 return self._cache[text]
         problems = []
-        for renderer in self.renderers:
+        for index, renderer in enumerate(self.renderers):
+            name = type(renderer).__name__
             try:
                 rendered = renderer.render(text)
             except Exception as error:  # any engine failure: try the next
-                problems.append(f"{type(renderer).__name__}: {error}")
-                continue
-            if _plausible(rendered, text):
-                with self._lock:
-                    self._cache[text] = rendered
-                return rendered
-            problems.append(f"{type(renderer).__name__}: empty or truncated audio")
+                problems.append(f"{name}: {error}")
+            else:
+                if _plausible(rendered, text):
+                    with self._lock:
+                        self._cache[text] = rendered
+                    return rendered
+                problems.append(f"{name}: empty or truncated audio")
+            following = self.renderers[index + 1:]
+            if following:
+                log.info("speech: %s for %r; falling back to %s", problems[-1], text,
+                         type(following[0]).__name__)
         self.failures.extend(problems)
+        log.warning("speech: no engine could render %r (%s)", text, "; ".join(problems))
         raise SpeechError("; ".join(problems))
 
     def prepare(self, texts: list[str]) -> None:
         """Render prompts ahead of time (in a background thread) so they start at once."""
         def work() -> None:
             for text in texts:
+                if self.closed:
+                    return
                 with contextlib.suppress(Exception):
                     self.render(text)
 
         threading.Thread(target=work, name="prompt-prerender", daemon=True).start()
+
+    def close(self) -> None:
+        """No more rendering ahead; engines with a thread of their own (pyttsx3) stop it."""
+        self.closed = True
+        for renderer in self.renderers:
+            closer = getattr(renderer, "close", None)
+            if closer is not None:
+                closer()
 
 
 class Output(Protocol):
@@ -245,9 +136,7 @@ class SoundDeviceOutput:
     def play(self, rendered: Rendered, on_start: Callable[[], None] | None = None) -> None:
         samples = rendered.samples
         if rendered.rate != self.rate:
-            from facilitator.audio_in import resample
-
-            samples = resample(samples, rendered.rate, self.rate).astype(np.float32)
+            samples = resample(samples, rendered.rate, self.rate)
         with self._lock:
             self._drained.clear()
             self._started = on_start
@@ -313,6 +202,8 @@ class Voice:
 
     def close(self) -> None:
         self.output.close()
+        if self.renderer is not None and hasattr(self.renderer, "close"):
+            self.renderer.close()
 
 
 def estimate_duration(text: str, words_per_minute: int = 165) -> float:

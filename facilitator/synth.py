@@ -7,13 +7,14 @@ import subprocess
 
 import numpy as np
 
-from facilitator.audio_in import resample
-from facilitator.speech_out import SpeechError, _decode_wav
+from facilitator.audio_files import AudioFileError, read_audio
+from facilitator.core import SAMPLE_RATE
+from facilitator.speech_engines import SpeechError
 
 PARTNER_VOICES = {"A": "en-us", "B": "en-us+f3"}
 
 
-def speak_to_array(text: str, voice: str, rate: int = 160, sample_rate: int = 16000,
+def speak_to_array(text: str, voice: str, rate: int = 160, sample_rate: int = SAMPLE_RATE,
                    pitch: int | None = None) -> np.ndarray:
     """`text` spoken by espeak-ng `voice`, as int16 mono at `sample_rate`."""
     binary = shutil.which("espeak-ng")
@@ -25,13 +26,14 @@ def speak_to_array(text: str, voice: str, rate: int = 160, sample_rate: int = 16
     done = subprocess.run(command + [text], capture_output=True, check=False, timeout=60)
     if done.returncode != 0 or not done.stdout:
         raise SpeechError(f"espeak-ng failed for voice {voice}: {done.stderr.decode(errors='replace')}")
-    rendered = _decode_wav(done.stdout)
-    samples = resample(rendered.samples, rendered.rate, sample_rate)
-    return (np.clip(samples, -1, 1) * 32767).astype(np.int16)
+    try:
+        return read_audio(done.stdout, "mix", sample_rate, what=f"espeak-ng output for voice {voice}")
+    except AudioFileError as error:
+        raise SpeechError(str(error)) from None
 
 
 def phrases_with_pauses(phrases: list[str], voice: str, pauses_s: list[float],
-                        sample_rate: int = 16000) -> np.ndarray:
+                        sample_rate: int = SAMPLE_RATE) -> np.ndarray:
     """Several phrases by one speaker with the given silences between them (a paused turn)."""
     parts: list[np.ndarray] = []
     for i, phrase in enumerate(phrases):

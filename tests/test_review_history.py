@@ -80,10 +80,7 @@ def test_history_command(data_dir: Path, capsys: pytest.CaptureFixture[str],
 def test_cli_registers_report_and_history() -> None:
     from facilitator.cli import build_parser
 
-    try:
-        parser = build_parser()
-    except Exception as error:       # another room's module mid-edit must not fail this room
-        pytest.skip(f"the CLI does not build right now: {error}")
+    parser = build_parser()     # a sub-command module that fails to import fails this test
     args = parser.parse_args(["history", "--dir", "x"])
     assert args.handler.__name__ == "run_history"
     assert parser.parse_args(["report", "r.jsonl"]).handler.__name__ == "run_report"

@@ -36,23 +36,42 @@ def test_hallucinations_and_repeats():
 
 
 class Broken:
+    def __init__(self):
+        self.calls = []
+
     def render(self, text):
+        self.calls.append(text)
         raise SpeechError("engine crashed")
 
 
 class Empty:
+    def __init__(self):
+        self.calls = []
+
     def render(self, text):
+        self.calls.append(text)
         return Rendered(np.zeros(10, np.float32), 22050)
 
 
-def test_renderer_falls_back_to_espeak_when_pyttsx3_fails():
+def test_renderer_falls_back_to_espeak_when_pyttsx3_fails(caplog):
+    from facilitator.speech_out import EspeakRenderer
+
     renderer = CheckedRenderer(SpeechConfig(engine="espeak-ng"))
-    renderer.renderers.insert(0, Broken())
-    renderer.renderers.insert(1, Empty())
-    rendered = renderer.render("Is there more?")
-    assert rendered.duration > 0.5
-    assert any("engine crashed" in f for f in renderer.failures) is False  # success: no failure kept
-    assert renderer.render("Is there more?") is rendered  # cached
+    broken, empty = Broken(), Empty()
+    renderer.renderers.insert(0, broken)
+    renderer.renderers.insert(1, empty)
+    with caplog.at_level("INFO", logger="facilitator"):
+        rendered = renderer.render("Is there more?")
+    # the chain was walked: the broken engine, the empty one, then espeak-ng spoke
+    assert broken.calls == ["Is there more?"] and empty.calls == ["Is there more?"]
+    direct = EspeakRenderer().render("Is there more?")
+    assert rendered.rate == direct.rate and abs(rendered.duration - direct.duration) < 0.05
+    assert rendered.duration > 0.5 and np.abs(rendered.samples).max() > 0.05
+    logged = [r.getMessage() for r in caplog.records if "falling back" in r.getMessage()]
+    assert len(logged) == 2 and "engine crashed" in logged[0] and "EspeakRenderer" in logged[1]
+    assert renderer.failures == []                         # success: no failure kept
+    assert renderer.render("Is there more?") is rendered   # cached: no engine asked again
+    assert len(broken.calls) == 1
 
 
 def test_pyttsx3_renders_many_prompts_completely():
