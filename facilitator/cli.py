@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import logging
 import os
 import signal
 import sys
@@ -22,6 +23,8 @@ SUBCOMMAND_MODULES = (
     "facilitator.review.cli",
 )
 CONFIG_HELP = "path to config.toml (default: ./config.toml if present); before or after the command"
+VERBOSE_HELP = ("log diagnostics on stderr (e.g. each fallback from pyttsx3 to espeak-ng); "
+                "before or after the command")
 
 
 class Terminated(KeyboardInterrupt):
@@ -42,6 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
                     "Start with `facilitator start` (the microphone, or the demo without one).",
     )
     parser.add_argument("--config", help=CONFIG_HELP)
+    parser.add_argument("--verbose", action="store_true", help=VERBOSE_HELP)
     parser.add_argument("--version", action="version", version=f"facilitator {_version()}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in SUBCOMMAND_MODULES:
@@ -49,7 +53,18 @@ def build_parser() -> argparse.ArgumentParser:
     for sub in subparsers.choices.values():
         if not any("--config" in action.option_strings for action in sub._actions):
             sub.add_argument("--config", default=argparse.SUPPRESS, help=CONFIG_HELP)
+        if not any("--verbose" in action.option_strings for action in sub._actions):
+            sub.add_argument("--verbose", action="store_true", default=argparse.SUPPRESS,
+                             help=VERBOSE_HELP)
     return parser
+
+
+def _set_up_logging(verbose: bool) -> None:
+    """Diagnostics go through `logging`: warnings always, facilitator's own details with
+    --verbose (other libraries stay at warnings). Messages for the user stay plain stderr."""
+    logging.basicConfig(level=logging.WARNING, stream=sys.stderr,
+                        format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger("facilitator").setLevel(logging.DEBUG if verbose else logging.WARNING)
 
 
 def _raise_terminated(signum, frame) -> None:
@@ -82,6 +97,7 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "handler", None):
         parser.print_help()
         return 2
+    _set_up_logging(bool(getattr(args, "verbose", False)))
     previous = _handle_signals()
     sys.unraisablehook = _quiet_unraisable
     try:
