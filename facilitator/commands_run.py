@@ -144,7 +144,7 @@ def _go(args, config, source, input_name: str, realtime: bool, extra_names=None,
         resume_events=None, transcriber=None) -> int:
     from facilitator.app import RunOptions, build_session, run_session
     from facilitator.record import RecordExists
-    from facilitator.speakers.cli import parse_assignments
+    from facilitator.speakers.recordings import parse_assignments
     from facilitator.speakers.live import SpeakerSetupError
 
     try:

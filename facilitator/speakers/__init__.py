@@ -11,12 +11,11 @@ levels (two microphones), with enrollment, interruptions and saved voice profile
 from facilitator.speakers.audio import load_wav
 from facilitator.speakers.backends import BackendUnavailable, make_backend
 from facilitator.speakers.channels import ChannelAttributor
-from facilitator.speakers.enrollment import (
-    EnrollmentCheck, EnrollmentError, VoiceProfile, check_enrollment, enroll, load_profiles,
-    save_profiles,
-)
-from facilitator.speakers.identify import Attribution, Interruption, Segment, SpeakerIdentifier
+from facilitator.speakers.decision import Attribution, Interruption, Segment
+from facilitator.speakers.enrollment import EnrollmentCheck, EnrollmentError, check_enrollment, enroll
+from facilitator.speakers.identify import SpeakerIdentifier
 from facilitator.speakers.options import SpeakersOptions
+from facilitator.speakers.profiles import VoiceProfile, load_profiles, save_profiles
 
 __all__ = [
     "Attribution", "BackendUnavailable", "ChannelAttributor", "EnrollmentCheck",

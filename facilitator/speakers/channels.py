@@ -24,6 +24,9 @@ mismatch: unmixing can leave a phantom louder than `VOICE_CHECK_PHANTOM_DB`), th
 alone can still be fooled by a loud interruption of a short turn. There the voice (the
 `fallback` identifier, on the two channels mixed) checks each turn's decision and
 overrules it when it is at least `VOICE_OVERRULES` sure of the other partner.
+
+The frame levels themselves (`frame_powers`, `smoothed`, `channel_powers_when_voiced`, ...)
+are in `levels.py`, which enrollment shares.
 """
 
 from __future__ import annotations
@@ -32,13 +35,15 @@ import time
 
 import numpy as np
 
-from facilitator.speakers.audio import SAMPLE_RATE, VAD_FRAME_MS
-from facilitator.speakers.enrollment import VoiceProfile
-from facilitator.speakers.identify import Attribution, Interruption, Segment, SpeakerIdentifier
+from facilitator.speakers.decision import Attribution, Interruption, Segment
+from facilitator.speakers.identify import SpeakerIdentifier
+from facilitator.speakers.levels import (  # noqa: F401 (channel_powers_when_voiced: importable here too)
+    FRAME_S, channel_powers_when_voiced, frame_powers, noise_floor_db, smoothed, to_db,
+)
 from facilitator.speakers.options import SpeakersOptions
+from facilitator.speakers.profiles import VoiceProfile
+from facilitator.speakers.segmentation import talk_over_stretches
 
-FRAME = SAMPLE_RATE * VAD_FRAME_MS // 1000
-FRAME_S = VAD_FRAME_MS / 1000
 SMOOTH = 15                # frames (450 ms) of channel power averaged before unmixing
 RATIO_SLACK_DB = 1.0       # how far the channel ratio of one voice wanders over SMOOTH frames
 HOLD_SMOOTH = 5            # frames (150 ms) of channel power averaged before asking who is louder
@@ -67,41 +72,6 @@ def phantom_db(mixing: np.ndarray, slack_db: float = RATIO_SLACK_DB) -> np.ndarr
                     level = 10 * np.log10(max(est[ghost], 1e-12) / est[speaking])
                     worst[ghost] = max(worst[ghost], level)
     return worst
-
-
-def frame_powers(stereo: np.ndarray) -> np.ndarray:
-    """(frames, 2) mean power of each channel in 30 ms frames."""
-    stereo = np.asarray(stereo, np.float64)
-    n = stereo.shape[0] // FRAME
-    return np.mean(stereo[: n * FRAME].reshape(n, FRAME, stereo.shape[1]) ** 2, axis=1)
-
-
-def smoothed(values: np.ndarray, frames: int) -> np.ndarray:
-    """(frames, 2) values averaged over `frames` frames, each column on its own."""
-    kernel = np.ones(frames) / frames
-    offset, n = (frames - 1) // 2, values.shape[0]   # (never longer than `values`, as "same" is
-    return np.stack([np.convolve(values[:, c], kernel, "full")[offset:offset + n]  # for short ones)
-                     for c in range(values.shape[1])], axis=1)
-
-
-def to_db(power: np.ndarray) -> np.ndarray:
-    return 10 * np.log10(power + 1e-12)
-
-
-def noise_floor_db(power: np.ndarray) -> float:
-    """The level of the pauses between words: the 10th percentile of the frames' total
-    power (dB)."""
-    return float(np.percentile(to_db(power.sum(axis=1)), 10)) if power.size else -120.0
-
-
-def channel_powers_when_voiced(stereo: np.ndarray, voiced: np.ndarray) -> list[float]:
-    """Mean power of each channel over the voiced frames (what enrollment keeps)."""
-    powers = frame_powers(stereo)
-    mask = voiced[: powers.shape[0]]
-    rows = powers[: mask.size][mask] if mask.any() else powers
-    # the louder half of voiced frames: the voice, not its pauses
-    loud = rows[np.argsort(rows.sum(axis=1))[rows.shape[0] // 2:]]
-    return [float(x) for x in loud.mean(axis=0)]
 
 
 class ChannelAttributor:
@@ -291,8 +261,6 @@ class ChannelAttributor:
         """Talk-over the levels missed (a quiet interrupter under a loud speaker): the
         overlap network listens to the interrupter's own microphone, where their voice is
         strongest next to the speaker's."""
-        from facilitator.speakers.segmentation import talk_over_stretches
-
         channel = int(np.argmax(self.mixing[:, other]))
         stretches = talk_over_stretches(self.overlap.frames(audio[:, channel]),
                                         self.options.talk_over_min_s)

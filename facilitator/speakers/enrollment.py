@@ -1,24 +1,24 @@
 """Enrollment: check a partner's sample of speech and turn it into a `VoiceProfile`.
 
 `check_enrollment` says whether the audio holds enough clean speech (and why not);
-`enroll` builds the profile; `save_profiles` / `load_profiles` keep them in a directory
-(one `<label>.json` with the facts and one `<label>.npz` with the voice data each).
+`enroll` builds the profile. The profile and how it is kept (`save_profiles` /
+`load_profiles`, one `<label>.json` with the facts and one `<label>.npz` with the voice
+data each) are in `profiles.py`, importable from here too.
 """
 
 from __future__ import annotations
 
-import io
-import json
-from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import dataclass
 
 import numpy as np
 
-from facilitator.paths import private_dir, write_private
-from facilitator.speakers.audio import SAMPLE_RATE, VAD_FRAME_MS, frame_levels_db, voiced_mask
-from facilitator.speakers.backends import Backend
-
-PROFILE_VERSION = 2          # 2: GMM features normalised per utterance (CMVN)
+from facilitator.core import FRAME_MS, SAMPLE_RATE
+from facilitator.speakers.audio import frame_levels_db, voiced_mask
+from facilitator.speakers.levels import channel_powers_when_voiced
+from facilitator.speakers.profiles import (  # noqa: F401 (importable from here, as before)
+    PROFILE_VERSION, VoiceProfile, load_profiles, save_profiles,
+)
+from facilitator.speakers.scoring import Backend
 
 
 class EnrollmentError(Exception):
@@ -40,23 +40,9 @@ class EnrollmentCheck:
     snr_db: float
 
 
-@dataclass
-class VoiceProfile:
-    """What the facilitator remembers of one partner's voice."""
-
-    label: str                               # "A" or "B"
-    name: str                                # the partner's name, for prompts
-    method: str                              # backend that made `data`
-    data: dict[str, np.ndarray]              # backend-specific voice data
-    voiced_s: float = 0.0
-    snr_db: float = 0.0
-    channel_power: list[float] | None = None  # two mics: mean power of this voice on each channel
-    extra: dict[str, object] = field(default_factory=dict)
-
-
 def estimate_snr_db(audio: np.ndarray, voiced: np.ndarray) -> float:
     """Speech level over voiced 30 ms frames against the level of the unvoiced ones."""
-    step = SAMPLE_RATE * VAD_FRAME_MS // 1000
+    step = SAMPLE_RATE * FRAME_MS // 1000
     levels = frame_levels_db(audio, step, step)[: voiced.size]
     voiced = voiced[: levels.size]
     if not voiced.any():
@@ -75,7 +61,7 @@ def check_enrollment(audio: np.ndarray, min_voiced_s: float = 6.0, min_snr_db: f
     if peak < 1e-3:
         return EnrollmentCheck(False, "silent", "I could not hear anything.", 0.0, 0.0)
     voiced = voiced_mask(audio, vad_aggressiveness)
-    voiced_s = float(voiced.sum() * VAD_FRAME_MS / 1000)
+    voiced_s = float(voiced.sum() * FRAME_MS / 1000)
     snr = estimate_snr_db(audio, voiced)
     if voiced_s < 0.5:
         return EnrollmentCheck(False, "silent", "I could not hear any speech.", voiced_s, snr)
@@ -111,51 +97,7 @@ def enroll(label: str, audio: np.ndarray, backend: Backend, name: str = "",
         raise EnrollmentError(check)
     voiced = voiced_mask(mono, vad_aggressiveness)
     if audio.ndim == 2:
-        from facilitator.speakers.channels import channel_powers_when_voiced
-
         channel_power = channel_powers_when_voiced(audio, voiced)
     return VoiceProfile(label=label, name=name or f"Partner {label}", method=backend.name,
                         data=backend.profile_data(mono, voiced), voiced_s=check.voiced_s,
                         snr_db=check.snr_db, channel_power=channel_power)
-
-
-def save_profiles(profiles: dict[str, VoiceProfile], directory: str | Path) -> list[Path]:
-    """Write each profile as <label>.json + <label>.npz; returns the files written.
-
-    Voices are intimate: the folder is made 0700 and each file is written 0600, atomically
-    (a profile is never seen half-written), whatever the umask."""
-    directory = private_dir(directory)
-    written = []
-    for label, profile in profiles.items():
-        meta = {"version": PROFILE_VERSION, "label": profile.label, "name": profile.name,
-                "method": profile.method, "voiced_s": profile.voiced_s,
-                "snr_db": profile.snr_db, "channel_power": profile.channel_power,
-                "extra": profile.extra}
-        voice = io.BytesIO()
-        np.savez_compressed(voice, **profile.data)
-        npz_path = write_private(directory / f"{label}.npz", voice.getvalue())
-        json_path = write_private(directory / f"{label}.json", json.dumps(meta, indent=2))
-        written += [json_path, npz_path]
-    return written
-
-
-def load_profiles(directory: str | Path, labels: tuple[str, ...] = ("A", "B")) -> dict[str, VoiceProfile]:
-    """Read profiles saved by `save_profiles`; missing labels are left out."""
-    directory = Path(directory)
-    profiles = {}
-    for label in labels:
-        json_path = directory / f"{label}.json"
-        npz_path = directory / f"{label}.npz"
-        if not (json_path.exists() and npz_path.exists()):
-            continue
-        meta = json.loads(json_path.read_text(encoding="utf-8"))
-        if meta.get("version") != PROFILE_VERSION:
-            continue
-        with np.load(npz_path) as npz:
-            data = {k: npz[k] for k in npz.files}
-        profiles[label] = VoiceProfile(label=meta["label"], name=meta["name"],
-                                       method=meta["method"], data=data,
-                                       voiced_s=meta["voiced_s"], snr_db=meta["snr_db"],
-                                       channel_power=meta.get("channel_power"),
-                                       extra=meta.get("extra", {}))
-    return profiles

@@ -10,7 +10,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from facilitator.speakers.audio import SAMPLE_RATE
+from facilitator.core import SAMPLE_RATE
 
 HOP = 160          # 10 ms
 WIN = 400          # 25 ms

@@ -6,22 +6,23 @@ where the voice changes (refined to 10 ms with frame scores when the model gives
 The turn's speaker is decided by adding the window scores up over the turn; turn order
 (`expected`) only adds a small prior. An unknown voice gives `speaker=None`.
 Talking over the turn is found by the overlap network (`segmentation.py`) when the
-backend has one; otherwise by windows where the owner's evidence sags.
+backend has one; otherwise by windows where the owner's evidence sags. The answer's types
+(`Attribution`, `Segment`, `Interruption`) are in `decision.py`, importable from here too.
 """
 
 from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass, field
-from typing import NamedTuple
 
 import numpy as np
 
 from facilitator.speakers.audio import voiced_mask
-from facilitator.speakers.backends import Backend, WindowScores, make_backend
-from facilitator.speakers.enrollment import VoiceProfile
+from facilitator.speakers.backends import make_backend
+from facilitator.speakers.decision import Attribution, Interruption, Segment
 from facilitator.speakers.options import SpeakersOptions
+from facilitator.speakers.profiles import VoiceProfile
+from facilitator.speakers.scoring import Backend, WindowScores
 from facilitator.speakers.segmentation import (
     faint_talk_over, runs, talk_over_stretches, two_voices_likely,
 )
@@ -38,57 +39,6 @@ MIN_VOICED = 0.25          # windows less voiced than this carry no evidence
 CONTESTED = 0.5            # a window keeping less than this share of the turn's typical
                            # evidence for its speaker holds the other voice too
 CONTESTED_CONFIRMED = 0.7  # the same when CAM++ checks each candidate afterwards (campplus)
-
-
-class Segment(NamedTuple):
-    start: float              # s from the start of the audio
-    end: float
-    speaker: str | None
-
-
-@dataclass
-class Interruption:
-    start: float              # s from the start of the turn's audio
-    end: float
-    speaker: str              # who interrupted
-    kind: str = "talk_over"   # "talk_over" | "wrong_speaker" | "overlap" (two mics)
-
-    def event(self, offset_s: float = 0.0) -> dict[str, object]:
-        """The record event; `offset_s` is the session time at which the audio starts."""
-        return {"type": "interruption", "t": round(offset_s + self.end, 3),
-                "speaker": self.speaker, "start": round(offset_s + self.start, 3),
-                "end": round(offset_s + self.end, 3), "kind": self.kind}
-
-
-@dataclass
-class Attribution:
-    speaker: str | None               # "A", "B", or None for a voice that is neither
-    confidence: float                 # 0..1 that `speaker` is right
-    segments: list[Segment] = field(default_factory=list)
-    voiced_s: float = 0.0
-    known: float = 0.0                # how much the voice sounds like an enrolled partner
-    elapsed_ms: float = 0.0           # time taken to decide
-    method: str = ""
-    window_times: np.ndarray | None = None     # (W, 2) start, end of each scoring window
-    window_evidence: np.ndarray | None = None  # (W,) log-odds of the first label per window
-    window_voiced: np.ndarray | None = None    # (W,) voiced share per window
-    labels: tuple[str, ...] = ("A", "B")
-    # kept for `SpeakerIdentifier.interruptions` to check a candidate with the embeddings
-    window_llr: np.ndarray | None = field(default=None, repr=False, compare=False)  # unclipped
-    audio: np.ndarray | None = field(default=None, repr=False, compare=False)
-    voiced: np.ndarray | None = field(default=None, repr=False, compare=False)
-    chunk_votes: np.ndarray | None = field(default=None, repr=False, compare=False)
-    checked: dict | None = field(default=None, repr=False, compare=False)  # candidate leans
-    talk_over: list[tuple[float, float]] | None = field(default=None, repr=False, compare=False)
-    faint_talk_over: list[tuple[float, float]] = field(default_factory=list, repr=False,
-                                                       compare=False)
-
-    def record_fields(self) -> dict[str, object]:
-        """What the turn's record entry gets: {"speaker":.., "speaker_confidence":..}."""
-        return {"speaker": self.speaker, "speaker_confidence": round(self.confidence, 3),
-                "speaker_segments": [[round(s.start, 2), round(s.end, 2), s.speaker]
-                                     for s in self.segments]}
-
 
 def _sigmoid(x: float) -> float:
     return 1.0 / (1.0 + math.exp(-max(min(x, 50.0), -50.0)))

@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import dataclasses
 import time
+import wave
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Callable
 
 import numpy as np
@@ -22,11 +24,16 @@ import numpy as np
 from facilitator.core import Action, Expectation, Finished, HeardTurn, Note, Say
 from facilitator.loading import Loading
 from facilitator.prompts import fill
+from facilitator.speakers.audio import AudioFileError
 from facilitator.speakers.backends import Backend, BackendUnavailable, make_backend
 from facilitator.speakers.channels import ChannelAttributor
-from facilitator.speakers.enrollment import VoiceProfile, check_enrollment, enroll
-from facilitator.speakers.identify import Interruption, Segment, SpeakerIdentifier
+from facilitator.speakers.decision import Interruption, Segment
+from facilitator.speakers.enrollment import EnrollmentError, check_enrollment, enroll
+from facilitator.speakers.identify import SpeakerIdentifier
 from facilitator.speakers.options import SpeakersOptions
+from facilitator.speakers.profiles import VoiceProfile, load_profiles, save_profiles
+from facilitator.speakers.recordings import RECORDING_FIX, recording_problem
+from facilitator.speakers.recordings import enroll_files as profiles_from_files
 
 LABELS = ("A", "B")
 MIN_RUN_S = 0.3          # shorter stretches of a voice are ignored when looking for a hand-over
@@ -291,14 +298,6 @@ def prepare(options: SpeakersOptions, names: dict[str, str], prompts: dict[str, 
             profiles_dir: object = None, resumed_dir: object = None) -> SpeakerSetup:
     """Recorded enrollments (`--enroll`), the interrupted session's voices (`resumed_dir`),
     saved profiles (opt-in) or, failing those, a live enrollment."""
-    import wave
-    from pathlib import Path
-
-    from facilitator.speakers.audio import AudioFileError
-    from facilitator.speakers.cli import RECORDING_FIX, recording_problem
-    from facilitator.speakers.cli import enroll_files as profiles_from_files
-    from facilitator.speakers.enrollment import EnrollmentError, load_profiles
-
     if options.method == "turn_order":
         return SpeakerSetup(TurnOrder())
     method = resolved_method(options.method)
@@ -371,10 +370,6 @@ def after_enrollment(enrollment: VoiceEnrollment, options: SpeakersOptions,
     The profiles are kept in `session_dir` (beside the record) until the session ends, so
     that `facilitator resume` need not ask again; in `profiles_dir` only when the couple
     opted in (`save_profiles`)."""
-    from pathlib import Path
-
-    from facilitator.speakers.enrollment import save_profiles
-
     if len(enrollment.profiles) < len(LABELS):
         return TurnOrder()
     if session_dir is not None:

