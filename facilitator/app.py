@@ -20,11 +20,13 @@ from facilitator.loop.attribution import Attribution
 from facilitator.loop.listening import Listening
 from facilitator.loop.session import Session, Wording
 from facilitator.loop.speaking import Speaking
+from facilitator.paths import private_dir
 from facilitator.paths import profiles_dir as configured_profiles_dir
 from facilitator.paths import session_voices_dir, sessions_dir
 from facilitator.record import RecordExists, RecordWriter, new_session_event, new_session_id
 from facilitator.schema import ResumeEvent
-from facilitator.speakers.live import SpeakerSetup, after_enrollment, prepare
+from facilitator.speakers.live import SpeakerSetup, VoiceEnrollment, after_enrollment, prepare
+from facilitator.speakers.profiles import VoiceProfile
 from facilitator.speech_out import CheckedRenderer, SilentOutput, SoundDeviceOutput, Voice
 from facilitator.transcribe import Transcriber, load_transcriber
 
@@ -201,10 +203,12 @@ def _profiles_dir(config: Config) -> Path:
 
 def _speaker_setup(config: Config, names: dict[str, str], options: RunOptions,
                    resumed_dir: Path | None) -> SpeakerSetup:
-    """Raises SpeakerSetupError for enrollment recordings that cannot be used."""
+    """Raises SpeakerSetupError for enrollment recordings that cannot be used. `enroll`
+    always holds the enrollment (saved voices are what it replaces)."""
     return prepare(config.speakers, names, prompt_files.common()["speakers"],
                    stereo=config.audio.channels == 2, enroll_files=options.enroll_files,
-                   profiles_dir=_profiles_dir(config), resumed_dir=resumed_dir)
+                   profiles_dir=None if options.enroll_only else _profiles_dir(config),
+                   resumed_dir=resumed_dir)
 
 
 def run_session(session: Session, writer: RecordWriter) -> str:
@@ -220,6 +224,42 @@ def run_session(session: Session, writer: RecordWriter) -> str:
     length = session.now + session.time_offset
     print(f"\nSession record: {writer.path}  ({_minutes(length)} of session, ended: {reason})")
     return reason
+
+
+@dataclass
+class EnrolledVoices:
+    """What `enroll_voices` learnt: the profiles it saved (fewer than two when a partner's
+    voice could not be learnt, and then none is saved), how the session ended, its record."""
+
+    profiles: dict[str, VoiceProfile]
+    reason: str
+    record: Path
+
+
+def enroll_voices(config: Config, source: AudioSource, names: dict[str, str], folder: Path, *,
+                  record_path: Path | None = None, realtime: bool = True,
+                  speak_aloud: bool = True, input_name: str = "microphone",
+                  transcriber: Transcriber | Loading[Transcriber] | None = None) -> EnrolledVoices:
+    """`facilitator enroll`, hands-free: a session holding only the enrollment conversation
+    (asks each partner by name through `source`, checks the speech, asks again), then stop.
+    Both partners' profiles are saved in `folder` (made private); what they said goes to
+    `record_path`, by default `folder/last-enrollment.jsonl` (replaced).
+
+    Raises what `build_session` raises when the session cannot start."""
+    folder = Path(folder)
+    method = config.speakers.method      # no voices to learn for turn order: the GMM's
+    config = config.with_changes(speakers={"save_profiles": True, "profiles_dir": str(folder),
+                                           "method": "gmm" if method == "turn_order" else method})
+    private_dir(folder)          # the enrollment record written here holds what they said
+    record = Path(record_path) if record_path is not None else folder / "last-enrollment.jsonl"
+    record.unlink(missing_ok=True)
+    options = RunOptions(realtime=realtime, speak_aloud=speak_aloud, record_path=record,
+                         input_name=input_name, names=dict(names), enroll_only=True)
+    session, writer = build_session(config, source, options, transcriber=transcriber)
+    enrollment = session.conversation
+    reason = run_session(session, writer)
+    learnt = dict(enrollment.profiles) if isinstance(enrollment, VoiceEnrollment) else {}
+    return EnrolledVoices(learnt, reason, writer.path)
 
 
 def _minutes(seconds: float) -> str:

@@ -116,17 +116,22 @@ def _names(values: list[str]) -> dict[str, str]:
 
 
 def _load_config(args):
-    config = getattr(args, "loaded_config", None)
     try:
-        config = config or config_module.load(args.config)
+        config = config_module.load(args.config)
     except config_module.ConfigError as error:
         print(f"Configuration problem: {error}", file=sys.stderr)
         raise SystemExit(2)
+    return with_devices(config, getattr(args, "device", None), getattr(args, "second_device", None))
+
+
+def with_devices(config, device=None, second_device=None):
+    """The config with `--device` / `--second-device` applied (a second device: two
+    microphones, so two channels)."""
     audio = {}
-    if getattr(args, "device", None) is not None:
-        audio["device"] = args.device
-    if getattr(args, "second_device", None) is not None:
-        audio["second_device"] = args.second_device
+    if device is not None:
+        audio["device"] = device
+    if second_device is not None:
+        audio["second_device"] = second_device
     if audio.get("second_device", config.audio.second_device) is not None:
         audio["channels"] = 2
     return config.with_changes(audio=audio) if audio else config
@@ -140,12 +145,35 @@ def _check_record(args, resuming: bool = False) -> None:
                          f"path, or continue that session with `facilitator resume --record {record}`")
 
 
+def _worded_start_errors() -> tuple[type[Exception], ...]:
+    from facilitator.record import RecordExists
+    from facilitator.speakers.live import SpeakerSetupError
+
+    return (ModelError, ScriptError, PromptsError, SpeakerSetupError, RecordExists)
+
+
+def start_errors() -> tuple[type[Exception], ...]:
+    """What `app.build_session` (and `app.enroll_voices`) raise when a session cannot start:
+    the errors worded for the user, and OSError (the record cannot be written)."""
+    return _worded_start_errors() + (OSError,)
+
+
+def cannot_start(source, error: Exception) -> int:
+    """Close the input and say why the session could not start; the exit code."""
+    source.close()
+    if isinstance(error, _worded_start_errors()):
+        print(f"Cannot start: {error}", file=sys.stderr)
+    else:
+        print(f"Cannot start: cannot write the session record ({error.strerror or error}: "
+              f"{error.filename or ''}); check the data folder can be written "
+              "([session] data_dir, FACILITATOR_DATA_DIR or --record)", file=sys.stderr)
+    return 2
+
+
 def _go(args, config, source, input_name: str, realtime: bool, extra_names=None, setup=None,
         resume_events=None, transcriber=None) -> int:
     from facilitator.app import RunOptions, build_session, run_session
-    from facilitator.record import RecordExists
     from facilitator.speakers.recordings import parse_assignments
-    from facilitator.speakers.live import SpeakerSetupError
 
     try:
         enroll_files = parse_assignments(getattr(args, "enroll", []) or [])
@@ -157,23 +185,18 @@ def _go(args, config, source, input_name: str, realtime: bool, extra_names=None,
     options = RunOptions(realtime=realtime, speak_aloud=not args.silent, record_path=args.record,
                          input_name=input_name, names=names,
                          view=args.view, resume_events=resume_events,
-                         enroll_files=enroll_files or None,
-                         enroll_only=getattr(args, "enroll_only", False))
+                         enroll_files=enroll_files or None)
     try:
         session, writer = build_session(config, source, options, transcriber=transcriber)
-    except (ModelError, ScriptError, PromptsError, SpeakerSetupError, RecordExists) as error:
-        source.close()
-        print(f"Cannot start: {error}", file=sys.stderr)
-        return 2
-    except OSError as error:
-        source.close()
-        print(f"Cannot start: cannot write the session record ({error.strerror or error}: "
-              f"{error.filename or ''}); check the data folder can be written "
-              "([session] data_dir, FACILITATOR_DATA_DIR or --record)", file=sys.stderr)
-        return 2
+    except start_errors() as error:
+        return cannot_start(source, error)
     if setup:
         setup(session)
-    reason = run_session(session, writer)
+    return exit_code(run_session(session, writer))
+
+
+def exit_code(reason: str) -> int:
+    """The exit code of a session that ended for `reason`, saying what to do when it was lost."""
     if reason == "device_lost":
         print("The microphone was lost. Everything said so far is in the record above; "
               "plug it in again and continue with `facilitator resume`.", file=sys.stderr)
@@ -192,15 +215,27 @@ def cmd_run(args, resume_events=None) -> int:
     except UsageError as error:
         print(error, file=sys.stderr)
         return 2
-    if args.input:
+    opened = open_input(config, args.input, args.fast)
+    if isinstance(opened, int):
+        return opened
+    source, input_name, realtime, transcriber = opened
+    return _go(args, config, source, input_name, realtime=realtime, resume_events=resume_events,
+               transcriber=transcriber)
+
+
+def open_input(config, recording: Path | None = None, fast: bool = False):
+    """What a live session listens to: the `recording` (in real time unless `fast`), else
+    the microphones, with the speech model loading while they open. Returns (source, its
+    name, realtime, the loading speech model or None), or the exit code after saying why
+    there is no input."""
+    if recording:
         try:
-            source = FileSource(args.input, config.turns.frame_ms, realtime=not args.fast,
+            source = FileSource(recording, config.turns.frame_ms, realtime=not fast,
                                 channels=config.audio.channels)
         except AudioInputError as error:
             print(f"Cannot read the input: {error}", file=sys.stderr)
             return 2
-        return _go(args, config, source, str(args.input), realtime=not args.fast,
-                   resume_events=resume_events)
+        return source, str(recording), not fast, None
     from facilitator.app import ROOT
     from facilitator.loading import Loading
     from facilitator.transcribe import load_transcriber
@@ -216,8 +251,7 @@ def cmd_run(args, resume_events=None) -> int:
     except AudioInputError as error:
         print(f"Microphone problem: {error}", file=sys.stderr)
         return 2
-    return _go(args, config, source, source.name, realtime=True, resume_events=resume_events,
-               transcriber=loading)
+    return source, source.name, True, loading
 
 
 def open_microphones(config):

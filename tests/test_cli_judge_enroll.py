@@ -266,25 +266,91 @@ def test_enroll_help_shows_the_new_spellings_only_and_explains_every_option(caps
         assert action.help, f"enroll {action.option_strings} has no help"
 
 
+class FakeInput:
+    closed = False
+
+    def close(self) -> None:
+        self.closed = True
+
+
+def hands_free(monkeypatch, build, reason: str = "enrolled") -> FakeInput:
+    """`facilitator enroll` without recordings, on a fake input: `build` stands in for
+    `app.build_session` (the enroll API's own code runs), the session "ends" with `reason`."""
+    source = FakeInput()
+    monkeypatch.setattr("facilitator.commands_run.open_input",
+                        lambda config, recording, fast: (source, "microphone", True, None))
+    monkeypatch.setattr("facilitator.app.build_session", build)
+    monkeypatch.setattr("facilitator.app.run_session", lambda session, writer: reason)
+    return source
+
+
 def test_hands_free_enroll_uses_the_names_and_a_private_folder(tmp_path, monkeypatch, capsys):
+    from facilitator.speakers.live import SpeakerSetupError
+
     seen = {}
 
-    def fake_run(args):
-        folder = Path(args.record).parent
-        seen.update(names=args.name, record=Path(args.record),
-                    mode=stat.S_IMODE(folder.stat().st_mode))
-        return 1
+    def build(config, source, options, transcriber=None):
+        folder = options.record_path.parent
+        seen.update(names=options.names, record=options.record_path, only=options.enroll_only,
+                    mode=stat.S_IMODE(folder.stat().st_mode),
+                    saved=(config.speakers.save_profiles, config.speakers.profiles_dir))
+        raise SpeakerSetupError("no voice model")
 
-    monkeypatch.setattr("facilitator.commands_run.cmd_run", fake_run)
+    source = hands_free(monkeypatch, build)
     old = os.umask(0o022)
     try:
         code = main(["enroll", "--name", "A=Alex", "--name", "B=Sam",
                      "--save", str(tmp_path / "voices")])
     finally:
         os.umask(old)
-    assert code == 1 and "voices were not learnt" in capsys.readouterr().err
-    assert seen == {"names": ["A=Alex", "B=Sam"], "mode": 0o700,
-                    "record": tmp_path / "voices" / "last-enrollment.jsonl"}
+    err = capsys.readouterr().err
+    assert code == 2 and "Cannot start: no voice model" in err and "voices were not learnt" in err
+    assert source.closed
+    assert seen == {"names": {"A": "Alex", "B": "Sam"}, "mode": 0o700, "only": True,
+                    "record": tmp_path / "voices" / "last-enrollment.jsonl",
+                    "saved": (True, str(tmp_path / "voices"))}
+
+
+def test_hands_free_enroll_reports_the_voices_the_enrollment_learnt(tmp_path, monkeypatch, capsys):
+    from facilitator.speakers.enrollment import VoiceProfile
+    from facilitator.speakers.live import VoiceEnrollment
+
+    enrollment = VoiceEnrollment({"A": "Alex", "B": "Sam"}, SpeakersConfig(), None, {})
+
+    class Session:
+        conversation = enrollment
+
+    class Writer:
+        path = tmp_path / "voices" / "last-enrollment.jsonl"
+
+    def build(config, source, options, transcriber=None):
+        return Session(), Writer()
+
+    hands_free(monkeypatch, build)
+    enrollment.profiles = {"A": VoiceProfile("A", "Alex", "gmm", {}, 8.0, 30.0)}
+    assert main(["enroll", "--save", str(tmp_path / "voices")]) == 1   # one voice: not learnt
+    assert "voices were not learnt" in capsys.readouterr().err
+    enrollment.profiles["B"] = VoiceProfile("B", "Sam", "gmm", {}, 9.0, 25.0)
+    assert main(["enroll", "--save", str(tmp_path / "voices")]) == 0
+    out = capsys.readouterr().out
+    assert "A (Alex): 8.0 s of speech" in out and "B (Sam): 9.0 s" in out
+    assert f"Voice profiles saved in {tmp_path / 'voices'}" in out
+
+
+def test_enroll_learns_the_voices_again_even_when_they_are_saved(tmp_path):
+    """Saved profiles make a session greet the couple back instead of asking; `enroll` is
+    there to replace them, so it always holds the enrollment."""
+    from facilitator.app import RunOptions, _speaker_setup
+    from facilitator.config import Config
+    from facilitator.speakers.enrollment import VoiceProfile, save_profiles
+
+    folder = tmp_path / "voices"
+    save_profiles({s: VoiceProfile(s, name, "gmm", {"mfcc": np.zeros((2, 2), np.float32)})
+                   for s, name in (("A", "Alex"), ("B", "Sam"))}, folder)
+    config = Config().with_changes(speakers={"method": "gmm", "save_profiles": True,
+                                             "profiles_dir": str(folder)})
+    setup = _speaker_setup(config, {"A": "Alex", "B": "Sam"}, RunOptions(enroll_only=True), None)
+    assert setup.enrollment is not None and not setup.greeting
 
 
 # --------------------------------------------------------------------- private voices

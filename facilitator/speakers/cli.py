@@ -21,7 +21,7 @@ from typing import Iterable
 from facilitator.speakers.audio import AudioFileError
 from facilitator.speakers.backends import BackendUnavailable
 from facilitator.speakers.enrollment import EnrollmentError
-from facilitator.speakers.profiles import VoiceProfile, load_profiles, save_profiles
+from facilitator.speakers.profiles import VoiceProfile, save_profiles
 from facilitator.speakers.recordings import (  # noqa: F401 (importable from here, as before)
     RECORDING_FIX, enroll_files, parse_assignments, read_recording, recording_problem,
 )
@@ -96,21 +96,26 @@ def _profiles_dir(config) -> Path:
 
 
 def _run_live(args: argparse.Namespace, config, names: dict[str, str], folder: Path) -> int:
-    """The live loop's enrollment conversation, then stop; profiles saved to `folder`."""
-    from facilitator.commands_run import cmd_run
-    from facilitator.paths import private_dir
+    """The live loop's enrollment conversation (`app.enroll_voices`), then stop; profiles
+    saved to `folder`."""
+    from facilitator import app, commands_run
 
-    config = config.with_changes(speakers={"save_profiles": True, "profiles_dir": str(folder)})
-    private_dir(folder)          # the enrollment record written here holds what they said
-    record = folder / "last-enrollment.jsonl"
-    record.unlink(missing_ok=True)
-    run_args = argparse.Namespace(
-        config=args.config, input=args.input, device=args.device,
-        second_device=args.second_device, fast=args.fast,
-        silent=args.silent, record=record, name=[f"A={names['A']}", f"B={names['B']}"],
-        view=False, enroll=[], enroll_only=True, loaded_config=config)
-    code = cmd_run(run_args)
-    profiles = load_profiles(folder)
+    config = commands_run.with_devices(config, args.device, args.second_device)
+    opened = commands_run.open_input(config, args.input, args.fast)
+    profiles: dict[str, VoiceProfile] = {}
+    if isinstance(opened, int):
+        code = opened
+    else:
+        source, input_name, realtime, transcriber = opened
+        try:
+            enrolled = app.enroll_voices(config, source, names, folder,
+                                         record_path=folder / "last-enrollment.jsonl",
+                                         realtime=realtime, speak_aloud=not args.silent,
+                                         input_name=input_name, transcriber=transcriber)
+        except commands_run.start_errors() as error:
+            code = commands_run.cannot_start(source, error)
+        else:
+            code, profiles = commands_run.exit_code(enrolled.reason), enrolled.profiles
     if set(profiles) != {"A", "B"} or code != 0:
         print("enroll: the voices were not learnt; see the messages above.", file=sys.stderr)
         return code or 1
