@@ -10,7 +10,8 @@ from __future__ import annotations
 import re
 
 from facilitator.judging import Verdict, lexicon
-from facilitator.judging.structure import _content, _feelings_by_owner, _match, _valences, sender_units
+from facilitator.judging.roles import feelings_by_owner, valences
+from facilitator.judging.units import content_of, matches, sender_units, split_feeling
 from facilitator.judging.text import drop_fillers, words
 
 _VALIDATION_PHRASE = re.compile(
@@ -71,7 +72,7 @@ def _norm(text: str) -> str:
 
 def _grounding(context: list[str], text: str) -> tuple[float, int, list[str]]:
     """Share of the reply's content words that come from the Sender, and units touched."""
-    pool = set(_content(text))
+    pool = set(content_of(text))
     sender_pool = set()
     touched = 0
     missing = []
@@ -79,11 +80,11 @@ def _grounding(context: list[str], text: str) -> tuple[float, int, list[str]]:
         for unit_text, unit_content in sender_units(turn):
             sender_pool.update(unit_content)
             uniq = set(unit_content)
-            if sum(1 for w in uniq if _match(w, pool)) / len(uniq) >= 0.34:
+            if sum(1 for w in uniq if matches(w, pool)) / len(uniq) >= 0.34:
                 touched += 1
             else:
                 missing.append(unit_text)
-    share = sum(1 for w in pool if _match(w, sender_pool)) / len(pool) if pool else 0.0
+    share = sum(1 for w in pool if matches(w, sender_pool)) / len(pool) if pool else 0.0
     return share, touched, missing
 
 
@@ -95,11 +96,10 @@ SEMANTIC_GROUNDING = 0.6  # a reason clause this close in meaning to a Sender un
 
 def _grounded_in_meaning(context: list[str], rest: str, embedder) -> bool:
     """Some clause of the reason says one of the Sender's units in other words."""
-    from facilitator.judging.structure import split_feeling
     from facilitator.judging.text import clauses, swap_person
 
     units = [swap_person(text) for turn in context for text, _ in sender_units(turn)]
-    parts = [p for c in clauses(rest) for p in split_feeling(c) if len(_content(p)) >= 2]
+    parts = [p for c in clauses(rest) for p in split_feeling(c) if len(content_of(p)) >= 2]
     if not units or not parts:
         return False
     vectors = embedder.encode(units + parts)
@@ -128,7 +128,7 @@ def judge_validation(context: list[str], reply: str, embedder=None) -> Verdict:
         problems.append("sarcasm")
     share, touched, missing = _grounding(context, rest)
     about_them = any(w in _SECOND_PERSON for w in rest.split())
-    if len(set(_content(rest))) < 3 or not about_them or (
+    if len(set(content_of(rest))) < 3 or not about_them or (
         (touched == 0 or share < 0.3)
         and not (embedder is not None and not problems and _grounded_in_meaning(context, rest, embedder))
     ):
@@ -152,7 +152,7 @@ def judge_empathy(context: list[str], reply: str) -> Verdict:
     # Drop the thought parts ('you feel like i don't care') before looking for feelings.
     feeling_text = re.sub(r"THOUGHT[^,.;!?]*", "THOUGHT ", _THOUGHT.sub(" THOUGHT ", reply.lower()))
     feeling_text = _norm(feeling_text).replace("thought", "THOUGHT")
-    owned = _feelings_by_owner(feeling_text.split(), speaker_is_sender=False)
+    owned = feelings_by_owner(feeling_text.split(), speaker_is_sender=False)
     # In 'i imagine you feel X' the nearest pronoun is 'you'; 'i feel X' is the Receiver's.
     theirs = [f for o, f in owned if o in ("S", "?")]
     mine = [f for o, f in owned if o == "R"]
@@ -163,8 +163,8 @@ def judge_empathy(context: list[str], reply: str) -> Verdict:
     if not theirs and not problems:
         problems.append("no_feeling_named")
     # Valence from the words as said (the folded forms above group 'calm' with 'quiet').
-    valence = [v for o, v in _valences(feeling_text.split(), False) if o in ("S", "?")]
-    context_val = [v for turn in context for o, v in _valences(words(turn), True)]
+    valence = [v for o, v in valences(feeling_text.split(), False) if o in ("S", "?")]
+    context_val = [v for turn in context for o, v in valences(words(turn), True)]
     if theirs and all(v > 0 for v in valence) and not any(v > 0 for v in context_val):
         problems.append("feeling_does_not_fit")
     if theirs and any(w in tokens for w in ("jealous", "envious")) and not any(
