@@ -2,7 +2,7 @@
 # Sets up facilitator on a Debian/Ubuntu machine: system packages (only those missing),
 # a .venv in the repository root, and the project with its dependencies. Idempotent.
 #   bash scripts/setup.sh          # what running a session needs
-#   bash scripts/setup.sh --test   # plus what the test suite needs (PulseAudio, Chromium)
+#   bash scripts/setup.sh --test   # plus what the test suite needs (PulseAudio, Chromium, strace)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -11,7 +11,7 @@ want_tests=0
 
 packages=(espeak-ng libespeak-ng1 libportaudio2 python3-venv)
 if [ "$want_tests" = 1 ]; then
-    packages+=(pulseaudio pulseaudio-utils libasound2-plugins alsa-utils)
+    packages+=(pulseaudio pulseaudio-utils libasound2-plugins alsa-utils strace)
 fi
 
 missing=()
