@@ -78,10 +78,10 @@ AGE_AT_TOP = _process_age_s()
 import numpy as np  # noqa: E402
 
 from facilitator import config as config_module  # noqa: E402
-from facilitator.demo import Line, SimulatedRoom, load_demo_lines, render_lines  # noqa: E402
+from facilitator.sim.room import Line, SimulatedRoom, load_demo_lines, render_lines  # noqa: E402
 from facilitator.events import EventBus, as_dict  # noqa: E402
 from facilitator.speech_out import CheckedRenderer, SilentOutput, Voice  # noqa: E402
-from facilitator.synth import PARTNER_VOICES, phrases_with_pauses  # noqa: E402
+from facilitator.sim.voices import PARTNER_VOICES, phrases_with_pauses  # noqa: E402
 
 T_IMPORTED = time.monotonic()
 

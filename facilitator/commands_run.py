@@ -272,7 +272,7 @@ def open_microphones(config):
 
 
 def cmd_demo(args, resume_events=None) -> int:
-    from facilitator.demo import SimulatedRoom, load_demo_lines, render_lines, resume_lines
+    from facilitator.sim.room import SimulatedRoom, load_demo_lines, render_lines, resume_lines
     from facilitator.paths import session_voices_dir
 
     config = _load_config(args)

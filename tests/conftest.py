@@ -40,7 +40,7 @@ def transcriber():
 def say():
     from functools import lru_cache
 
-    from facilitator.synth import speak_to_array
+    from facilitator.sim.voices import speak_to_array
 
     @lru_cache(maxsize=None)
     def render(text: str, voice: str = "en-us"):

@@ -54,7 +54,7 @@ def float_wav_with_nans(path: Path, seconds: float = 6.0) -> Path:
 
 @functools.lru_cache(maxsize=None)
 def speech(text: str, voice: str = "en-us") -> np.ndarray:
-    from facilitator.synth import speak_to_array
+    from facilitator.sim.voices import speak_to_array
 
     return speak_to_array(text, voice)
 

@@ -223,7 +223,7 @@ def test_enroll_with_an_unreadable_recording_is_a_clean_refusal(kind, reason, tm
 
 @pytest.fixture(scope="module")
 def speech(tmp_path_factory) -> dict[str, Path]:
-    from facilitator.synth import speak_to_array
+    from facilitator.sim.voices import speak_to_array
 
     folder = tmp_path_factory.mktemp("speech")
     texts = {"A": ("My day was busy. I went for a run in the morning, then I worked on the "

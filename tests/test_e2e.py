@@ -12,7 +12,7 @@ import pytest
 from facilitator.app import RunOptions, build_session, run_session
 from facilitator.audio_in import DeviceLost
 from facilitator.config import Config
-from facilitator.demo import Line, SimulatedRoom, load_demo_lines, render_lines
+from facilitator.sim.room import Line, SimulatedRoom, load_demo_lines, render_lines
 from facilitator.events import as_dict
 
 pytestmark = pytest.mark.e2e

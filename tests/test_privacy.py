@@ -153,7 +153,7 @@ def test_a_session_sends_nothing_off_the_machine(tmp_path: Path) -> None:
     up its server within about 10 s of loading."""
     tracer = strace()
     from facilitator.speakers.campplus import WeightsMissing, find_weights
-    from facilitator.synth import PARTNER_VOICES, phrases_with_pauses
+    from facilitator.sim.voices import PARTNER_VOICES, phrases_with_pauses
 
     try:
         find_weights()      # with them the voice model is CAM++ + the overlap network

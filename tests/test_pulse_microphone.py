@@ -217,7 +217,7 @@ def _words(text: str) -> set[str]:
 
 # -- the test ------------------------------------------------------------------------------
 def test_microphone_session_through_pulseaudio(pulse):
-    from facilitator.synth import PARTNER_VOICES, speak_to_array
+    from facilitator.sim.voices import PARTNER_VOICES, speak_to_array
 
     base, env = pulse
     devices = subprocess.run([sys.executable, "-m", "facilitator", "devices"], env=env, cwd=base,

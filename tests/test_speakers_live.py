@@ -13,7 +13,7 @@ from facilitator.speakers.live import (
     SpeakerSetupError, TurnOrder, VoiceEnrollment, find_handover, prepare,
 )
 from facilitator.speakers.options import SpeakersOptions
-from facilitator.synth import speak_to_array
+from facilitator.sim.voices import speak_to_array
 
 SPEAKER_PROMPTS = prompts.common()["speakers"]
 NAMES = {"A": "Alex", "B": "Sam"}

@@ -13,7 +13,7 @@ import pytest
 
 from facilitator.app import RunOptions, build_session, run_session
 from facilitator.config import Config
-from facilitator.demo import SimulatedRoom, load_demo_lines, render_lines
+from facilitator.sim.room import SimulatedRoom, load_demo_lines, render_lines
 
 pytestmark = pytest.mark.e2e
 SEEDS = [int(s) for s in os.environ.get("FACILITATOR_TIMING_SEEDS", "11,23").split(",")]

@@ -16,7 +16,7 @@ import numpy as np
 from facilitator import prompts as prompt_files
 from facilitator.audio_in import Frame, resample
 from facilitator.events import Event, EventBus, as_dict
-from facilitator.synth import PARTNER_VOICES, phrases_with_pauses
+from facilitator.sim.voices import PARTNER_VOICES, phrases_with_pauses
 
 SAMPLE_RATE = 16000
 
