@@ -64,3 +64,51 @@ def test_sigkill_then_resume_loses_no_turn(tmp_path):
     assert after[resumed_at]["t"] >= before[-1]["t"] and after[-1]["type"] == "end"
     # the partners' voices came back with the session: nobody is asked to enroll again
     assert not [e for e in after[resumed_at:] if e["type"] == "enrollment"]
+
+
+def _demo_until_turns(record, env, turns):
+    demo = subprocess.Popen([sys.executable, "-m", "facilitator", "demo", "--fast", "--silent",
+                             "--record", str(record)], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline and demo.poll() is None:
+        if record.exists() and sum(e["type"] == "turn" for e in turns_in(record)) >= turns:
+            break
+        time.sleep(0.02)
+    return demo
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP])
+def test_terminate_or_hangup_close_the_record_like_ctrl_c(tmp_path, signum):
+    record = tmp_path / "sessions" / "r.jsonl"
+    env = {**os.environ, "FACILITATOR_DATA_DIR": str(tmp_path)}
+    demo = _demo_until_turns(record, env, 2)
+    os.kill(demo.pid, signum)
+    _, stderr = demo.communicate(timeout=60)
+    events = turns_in(record)
+    assert demo.returncode in (0, 130), stderr.decode()[-2000:]
+    assert "Traceback" not in stderr.decode()
+    assert events[-1]["type"] == "end" and events[-1]["reason"] == "stopped"
+    assert not record.with_suffix(".voices").exists()         # the voices are forgotten
+
+
+def test_an_interrupted_demo_resumes_as_the_demo_and_completes(tmp_path):
+    record = tmp_path / "sessions" / "r.jsonl"
+    env = {**os.environ, "FACILITATOR_DATA_DIR": str(tmp_path)}
+    demo = _demo_until_turns(record, env, 6)
+    os.kill(demo.pid, signal.SIGKILL)
+    demo.wait()
+    before = turns_in(record)
+    assert before[-1]["type"] != "end"
+    done = subprocess.run([sys.executable, "-m", "facilitator", "resume", "--fast", "--silent"],
+                          env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    assert "No microphone" not in done.stderr
+    after = turns_in(record)
+    resumed = after[len(before):]
+    assert resumed[0]["type"] == "resume"
+    assert [e for e in resumed if e["type"] == "turn"], "the demo's partners went on talking"
+    assert after[-1]["type"] == "end" and after[-1]["reason"] == "complete"
+    again = subprocess.run([sys.executable, "-m", "facilitator", "resume", "--record", str(record)],
+                           env=env, capture_output=True, text=True, timeout=60)
+    assert again.returncode == 2 and "ended" in again.stderr     # a finished session is not appended to
