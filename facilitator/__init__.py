@@ -7,3 +7,9 @@ __version__ = "0.1.0"
 from facilitator.onnx_runtime import disable_telemetry as _disable_telemetry  # noqa: E402
 
 _disable_telemetry()
+
+# Before any thread or model: large buffers returned to the system when freed (glibc's
+# malloc; see facilitator/loading.py).
+from facilitator.loading import tune_malloc as _tune_malloc  # noqa: E402
+
+_tune_malloc()
