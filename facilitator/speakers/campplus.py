@@ -220,7 +220,10 @@ class CAMPPlus:
 
     @classmethod
     def load(cls, path: str | Path | None = None) -> "CAMPPlus":
-        return cls(read_state_dict(path or find_weights()))
+        path = path or find_weights()
+        model = cls(read_state_dict(path))
+        model._weights_path = path
+        return model
 
     def onnx_model(self) -> bytes:
         """The frame-level network (`frames`) as a serialized ONNX model.
@@ -289,15 +292,30 @@ class CAMPPlus:
         seg = g.op("Slice", [seg, i64(0), length, i64(2)])
         return g.op("Add", [whole, seg])
 
+    # What only `frames_numpy` uses: let go once onnxruntime runs `frames` (see below).
+    _FRAME_WEIGHTS = ("head_conv1", "head", "head_conv2", "tdnn", "blocks", "out_bn")
+
     def use_onnxruntime(self, threads: int = 1) -> bool:
-        """Run `frames` on onnxruntime from now on (False if it is not installed)."""
+        """Run `frames` on onnxruntime from now on (False if it is not installed). A model
+        loaded from its file then lets go of the numpy copy of the frame-level weights
+        (28 MB; the session holds its own): `frames_numpy` reads them again if asked."""
         from facilitator.onnx_runtime import inference_session
 
         try:
             self._session = inference_session(self.onnx_model(), threads)
         except ImportError:
             return False
+        if getattr(self, "_weights_path", None) is not None:
+            for name in self._FRAME_WEIGHTS:
+                setattr(self, name, None)
         return True
+
+    def _frame_weights(self) -> None:
+        """The numpy frame-level weights, read again if `use_onnxruntime` let them go."""
+        if self.blocks is None:
+            again = CAMPPlus.load(self._weights_path)
+            for name in self._FRAME_WEIGHTS:
+                setattr(self, name, getattr(again, name))
 
     # -------------------------------------------------------------- forward
 
@@ -334,6 +352,7 @@ class CAMPPlus:
 
     def frames_numpy(self, fbank: np.ndarray) -> np.ndarray:
         """`frames` with numpy matrix products only."""
+        self._frame_weights()
         x = self._head(fbank)
         w, b = self.tdnn
         x = np.maximum(_conv1d(x, w, stride=2) + b[:, None], 0.0)
