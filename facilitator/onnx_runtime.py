@@ -21,6 +21,7 @@ the same (only where the buffers live changes).
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 import threading
@@ -38,12 +39,13 @@ def disable_telemetry() -> None:
     """Put onnxruntime's telemetry opt-out into the environment (before its first import)."""
     global _imported_before
     if _imported_before is None:
-        _imported_before = "onnxruntime" in sys.modules
+        _imported_before = "onnxruntime" in sys.modules and any(
+            os.environ.get(k) != v for k, v in TELEMETRY_ENV.items())
     os.environ.update(TELEMETRY_ENV)
 
 
 def telemetry_was_off_at_import() -> bool:
-    """False when onnxruntime had been imported before the opt-out was set."""
+    """False when onnxruntime had been imported (without the opt-out) before facilitator."""
     return not _imported_before
 
 
@@ -59,6 +61,10 @@ def runtime():
             if off is not None:
                 off()
             _api_called = True
+            if not telemetry_was_off_at_import():
+                logging.getLogger("facilitator").warning(
+                    "onnxruntime was imported before facilitator, so its telemetry could not "
+                    "be turned off; set ORT_DISABLE_TELEMETRY=1 in the environment")
     return ort
 
 
