@@ -1,6 +1,6 @@
 """The layers hold: the import contracts in `.importlinter` (the ones `.ci/run` checks with
 `lint-imports`), every module of the package placed in a layer, the command-line modules
-imported by the command line only."""
+imported by the command line only, and no module over 400 lines."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from importlinter.cli import lint_imports
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "facilitator"
 CONFIG = ROOT / ".importlinter"
+MAX_LINES = 400
 CLI_MODULES = {"facilitator.__main__", "facilitator.cli", "facilitator.commands_run",
                "facilitator.speakers.cli", "facilitator.judging.cli", "facilitator.review.cli"}
 
@@ -45,3 +46,9 @@ def test_only_the_command_line_imports_a_command_line_module():
     for module in CLI_MODULES:
         importers = graph.find_modules_that_directly_import(module)
         assert importers <= CLI_MODULES, f"{module} imported by {sorted(importers - CLI_MODULES)}"
+
+
+def test_no_module_is_over_400_lines():
+    long = {str(path.relative_to(ROOT)): n for path in sorted(PACKAGE.rglob("*.py"))
+            if (n := len(path.read_text(encoding="utf-8").splitlines())) > MAX_LINES}
+    assert long == {}, f"split these by meaning (at most {MAX_LINES} lines a module): {long}"

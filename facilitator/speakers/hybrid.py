@@ -12,6 +12,7 @@ import numpy as np
 
 from facilitator.core import SAMPLE_RATE
 from facilitator.speakers.gmm_backend import GMMBackend, GMMScorer
+from facilitator.speakers.kaldi_fbank import kaldi_fbank
 from facilitator.speakers.scoring import (
     FRAME_S, BackendUnavailable, WindowScores, frame_voicing, window_bounds,
 )
@@ -33,8 +34,6 @@ class CAMEmbedder:
     @staticmethod
     def fbank(audio: np.ndarray, voiced: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Mean-normalised log mel fbank (T, 80) and its voiced frames (T,)."""
-        from facilitator.speakers.campplus import kaldi_fbank
-
         fb = kaldi_fbank(audio)
         mask = frame_voicing(voiced, fb.shape[0])
         ref = fb[mask] if mask.sum() >= 50 else fb
