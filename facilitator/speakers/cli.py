@@ -18,6 +18,7 @@ import sys
 from pathlib import Path
 from typing import Iterable
 
+from facilitator.paths import profiles_dir
 from facilitator.speakers.audio import AudioFileError
 from facilitator.speakers.backends import BackendUnavailable
 from facilitator.speakers.enrollment import EnrollmentError
@@ -65,7 +66,8 @@ def _run(args: argparse.Namespace) -> int:
     except ValueError as error:
         print(f"enroll: {error}", file=sys.stderr)
         return 2
-    folder = Path(args.save).expanduser() if args.save else _profiles_dir(config)
+    folder = (Path(args.save).expanduser() if args.save
+              else profiles_dir(config.speakers.profiles_dir, config.session.data_dir))
     if not files:
         return _run_live(args, config, names, folder)
     if set(files) != {"A", "B"}:
@@ -87,12 +89,6 @@ def _run(args: argparse.Namespace) -> int:
     save_profiles(profiles, folder)
     _report(profiles, folder)
     return 0
-
-
-def _profiles_dir(config) -> Path:
-    from facilitator.paths import profiles_dir
-
-    return profiles_dir(config.speakers.profiles_dir, config.session.data_dir)
 
 
 def _run_live(args: argparse.Namespace, config, names: dict[str, str], folder: Path) -> int:
