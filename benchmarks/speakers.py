@@ -42,7 +42,7 @@ from facilitator.speakers.channels import ChannelAttributor  # noqa: E402
 from facilitator.speakers.enrollment import EnrollmentError, enroll  # noqa: E402
 from facilitator.speakers.identify import SpeakerIdentifier  # noqa: E402
 from facilitator.speakers.options import SpeakersOptions  # noqa: E402
-from facilitator.speakers.simulate import (  # noqa: E402
+from facilitator.sim.mixing import (  # noqa: E402
     SENTENCES, espeak, room, set_level, speech_rms, stereo_mix,
 )
 

@@ -14,7 +14,7 @@ from typing import Callable
 from facilitator import prompts as prompt_files
 from facilitator.core import Action, Expectation, Finished, Say, StepStarted  # noqa: F401 (re-exported)
 from facilitator.judging import Verdict
-from facilitator.judging.text import words
+from facilitator.core import words
 
 ROLES = ("sender", "receiver", "none")
 

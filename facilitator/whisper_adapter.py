@@ -22,8 +22,9 @@ import inspect
 
 import numpy as np
 
+from facilitator.core import SAMPLE_RATE
+
 SUPPORTED = ">=1.1,<1.3"   # the faster-whisper range in pyproject.toml
-SAMPLE_RATE = 16000
 # TranscriptionOptions' fields in faster-whisper 1.1.0 to 1.2.1, in order.
 KNOWN_FIELDS = (
     "beam_size", "best_of", "patience", "length_penalty", "repetition_penalty",

@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from facilitator.speakers.audio import voiced_mask  # noqa: E402
 from facilitator.speakers.backends import DVectorBackend, GMMBackend  # noqa: E402
-from facilitator.speakers.simulate import room  # noqa: E402
+from facilitator.sim.mixing import room  # noqa: E402
 
 VOICES = Path(__file__).resolve().parents[2] / "shared/data/voices/librispeech-test-other"
 

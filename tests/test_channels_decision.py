@@ -27,7 +27,7 @@ from facilitator.speakers.audio import SAMPLE_RATE, voiced_mask
 from facilitator.speakers.channels import channel_powers_when_voiced
 from facilitator.speakers.enrollment import VoiceProfile
 from facilitator.speakers.identify import Attribution
-from facilitator.speakers.simulate import SENTENCES, espeak, set_level, stereo_mix
+from facilitator.sim.mixing import SENTENCES, espeak, set_level, stereo_mix
 
 pytestmark = pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="needs espeak-ng")
 

@@ -19,7 +19,7 @@ from facilitator.speakers import (
 )
 from facilitator.speakers.audio import save_wav
 from facilitator.speakers.enrollment import EnrollmentError
-from facilitator.speakers.simulate import SENTENCES, compose, room, set_level, stereo_mix
+from facilitator.sim.mixing import SENTENCES, compose, room, set_level, stereo_mix
 
 pytestmark = pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="needs espeak-ng")
 

@@ -14,11 +14,10 @@ from typing import Callable, Iterator
 import numpy as np
 
 from facilitator import prompts as prompt_files
+from facilitator.core import SAMPLE_RATE
 from facilitator.audio_in import Frame, resample
 from facilitator.events import Event, EventBus, as_dict
 from facilitator.sim.voices import PARTNER_VOICES, phrases_with_pauses
-
-SAMPLE_RATE = 16000
 
 
 @dataclass
