@@ -19,7 +19,8 @@ Reported:
   input minutes and wall time;
   RSS (/proc/self/status VmRSS) sampled every `--sample-s` seconds of input time: at the
     end of the warm-up (5 min of input, or half the run when shorter), at the end, the
-    growth between the two (target <= 20 MB), the largest sample and the peak (VmHWM);
+    growth between the two (target <= 20 MB), the mean and the lowest sample of the first
+    and of the last 10 minutes after the warm-up, the largest sample and the peak (VmHWM);
   dropped frames: frames the room produced minus frames the session read (the session
     pulls every frame from the source; a frame it read but ignored while the facilitator
     spoke is not dropped), plus gaps in the frames' timeline (target 0);
@@ -232,6 +233,17 @@ def main(argv: list[str] | None = None) -> int:
         if n % every == 0 or n == len(samples) - 1:
             print(f"  {t / 60:6.1f} min of input  (wall {w:6.0f} s)  {r:6.1f} MB")
     growth = (end[2] - warm[2]) if warm and end else float("nan")
+    # One sample lands mid-transcription, the next between turns (tens of MB apart): the
+    # mean and the floor of the first and the last ten minutes after the warm-up show a
+    # leak better than two single samples.
+    window = min(600.0, max(args.sample_s, (limit_s - warm_at) / 2))
+    early = [r for t, _, r in samples if warm_at <= t < warm_at + window]
+    late = [r for t, _, r in samples if t > limit_s - window]
+    windows = {"window_min": round(window / 60, 1),
+               "early_mean_mb": round(sum(early) / len(early), 1) if early else None,
+               "late_mean_mb": round(sum(late) / len(late), 1) if late else None,
+               "early_floor_mb": min(early) if early else None,
+               "late_floor_mb": min(late) if late else None}
     result = {
         "input_minutes": round(offset / 60, 2), "wall_s": round(wall, 1),
         "sessions": len(sources), "end_reasons": reasons,
@@ -242,7 +254,7 @@ def main(argv: list[str] | None = None) -> int:
         "frames_produced": produced, "frames_read": read, "dropped_frames": produced - read + gaps,
         "timeline_gaps": gaps, "record_bytes": size, "record_kb": round(size / 1024, 1),
         "record_lines": count, "record_valid_json": True, "events": dict(kinds),
-        "samples": samples,
+        **windows, "samples": samples,
     }
     ok = lambda good: "ok" if good else "OVER"  # noqa: E731
     print(f"\nInput: {result['input_minutes']:.1f} min in {wall / 60:.1f} min of wall time "
@@ -251,6 +263,12 @@ def main(argv: list[str] | None = None) -> int:
           f"{result['rss_end_mb']} MB at the end: growth {growth:+.1f} MB "
           f"(target <= {GROWTH_TARGET_MB:.0f} MB: {ok(growth <= GROWTH_TARGET_MB)}); "
           f"largest sample {result['rss_max_sampled_mb']} MB, peak (VmHWM) {result['peak_hwm_mb']} MB")
+    if early and late:
+        print(f"     mean {windows['early_mean_mb']} MB in the first {windows['window_min']:g} min "
+              f"after warm-up, {windows['late_mean_mb']} MB in the last "
+              f"({windows['late_mean_mb'] - windows['early_mean_mb']:+.1f} MB); floor "
+              f"{windows['early_floor_mb']} -> {windows['late_floor_mb']} MB "
+              f"({windows['late_floor_mb'] - windows['early_floor_mb']:+.1f} MB)")
     print(f"Frames: {produced} produced, {read} read, {gaps} timeline gaps: dropped "
           f"{result['dropped_frames']} (target 0: {ok(result['dropped_frames'] == 0)})")
     print(f"Record: {size} bytes ({size / 1024:.1f} KB), {count} lines, every line valid JSON; "
