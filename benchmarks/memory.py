@@ -16,8 +16,9 @@ Usage:
                            attributed (CAM++, GMM, overlap network), interruptions checked
      20 transcribed        20 turns of 5 s transcribed
 2. `facilitator demo --fast --silent` in a child process (the built-in demo through the
-   real pipeline, about 2 minutes on two free cores): its peak RSS (os.wait4's ru_maxrss of
-   that child), when the peak came, and its RSS at the end. Target: 500 MB.
+   real pipeline; about 25 s on two idle cores, minutes on busy ones): its peak RSS
+   (os.wait4's ru_maxrss of that child), when the peak came, and its RSS at the end.
+   Target: 500 MB.
 
 --compare measures everything twice: "before", as the program ran before the memory work
 (onnxruntime's CPU arena and memory pattern on, glibc's malloc untouched, CAM++ keeping its

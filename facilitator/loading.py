@@ -27,10 +27,10 @@ T = TypeVar("T")
 # second from the first model on (`keep_releasing_memory`; about 0.5 ms when there is
 # little to give back, a few ms after a transcription). A lower threshold (1 MB) saves a
 # little more but makes every transcription ~30% slower (its buffers mapped afresh each
-# time); 8 MB costs none measurably. Peak RSS of `facilitator demo --fast`: about 600 MB
-# without any of this, under 480 MB with it (benchmarks/memory.py --compare). Elsewhere
-# (macOS, musl) all of it does nothing, and `FACILITATOR_MALLOC_TUNING=0` leaves malloc as
-# it is (for measuring).
+# time); 8 MB costs none measurably. With this and onnxruntime's arena off
+# (facilitator/onnx_runtime.py) the peak RSS of `facilitator demo --fast` is about 95 MB
+# lower (benchmarks/memory.py --compare). Elsewhere (macOS, musl) all of it does nothing,
+# and `FACILITATOR_MALLOC_TUNING=0` leaves malloc as it is (for measuring).
 _M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD, _M_ARENA_MAX = -1, -3, -8
 MMAP_THRESHOLD = 8 << 20
 TRIM_THRESHOLD = 16 << 20
