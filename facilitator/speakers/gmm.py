@@ -72,6 +72,13 @@ def shared_variance_loglik(models: list[DiagGMM], x: np.ndarray) -> np.ndarray:
     return (top[:, :, 0] + np.log(np.exp(lc - top).sum(axis=2))).astype(np.float64)
 
 
+def nearest(x: np.ndarray, means: np.ndarray, rows: int = 512) -> np.ndarray:
+    """Index of the nearest mean for each row, `rows` at a time (the whole (n, k, d)
+    difference at once would be ~100 MB per enrollment; the answer is the same)."""
+    return np.concatenate([np.argmin(((x[s:s + rows, None, :] - means[None]) ** 2).sum(-1), axis=1)
+                           for s in range(0, len(x), rows)]) if len(x) else np.zeros(0, int)
+
+
 def train_gmm(x: np.ndarray, n_components: int = 32, iterations: int = 20,
               seed: int = 0) -> DiagGMM:
     """Fit a diagonal GMM by EM, started from k-means++-style seeds (deterministic)."""
@@ -88,7 +95,7 @@ def train_gmm(x: np.ndarray, n_components: int = 32, iterations: int = 20,
         dist = np.minimum(dist, np.sum((x - centers[-1]) ** 2, axis=1))
     means = np.array(centers)
     for _ in range(5):
-        labels = np.argmin(((x[:, None, :] - means[None]) ** 2).sum(-1), axis=1)
+        labels = nearest(x, means)
         for j in range(k):
             members = x[labels == j]
             if len(members):
