@@ -218,7 +218,7 @@ def run_session(name: str, lines: list[Line], names: dict[str, str], config, fas
     try:
         reason = session.run()
     finally:
-        session.voice.close()
+        session.speaking.voice.close()
         writer.close()
     wall = time.monotonic() - t_built
 
