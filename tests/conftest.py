@@ -47,3 +47,19 @@ def say():
         return speak_to_array(text, voice)
 
     return render
+
+
+@pytest.fixture(autouse=True)
+def _fresh_facilitator_loggers():
+    """Each test sees facilitator's loggers as a fresh process does: an earlier test may
+    have run `facilitator.cli.main` (which sets their level) or a library may have
+    configured logging and disabled existing loggers."""
+    import logging
+
+    for name, logger in list(logging.Logger.manager.loggerDict.items()):
+        if name == "facilitator" or name.startswith("facilitator."):
+            if isinstance(logger, logging.Logger):
+                logger.disabled = False
+                logger.setLevel(logging.NOTSET)
+                logger.propagate = True
+    yield
