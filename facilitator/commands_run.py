@@ -207,14 +207,22 @@ def exit_code(reason: str) -> int:
     return 0 if reason in ("complete", "stopped", "input_end", "enrolled") else 1
 
 
-def cmd_run(args, resume_events=None) -> int:
-    config = _load_config(args)
+def _refuse_bad_arguments(args, resume_events) -> int:
+    """2 (after a message) when --record or --name cannot be used, before anything loads."""
     try:
         _check_record(args, resuming=resume_events is not None)
         _names(args.name)
     except UsageError as error:
         print(error, file=sys.stderr)
         return 2
+    return 0
+
+
+def cmd_run(args, resume_events=None) -> int:
+    config = _load_config(args)
+    refused = _refuse_bad_arguments(args, resume_events)
+    if refused:
+        return refused
     opened = open_input(config, args.input, args.fast)
     if isinstance(opened, int):
         return opened
@@ -276,12 +284,9 @@ def cmd_demo(args, resume_events=None) -> int:
     from facilitator.paths import session_voices_dir
 
     config = _load_config(args)
-    try:
-        _check_record(args, resuming=resume_events is not None)
-        _names(args.name)
-    except UsageError as error:
-        print(error, file=sys.stderr)
-        return 2
+    refused = _refuse_bad_arguments(args, resume_events)
+    if refused:
+        return refused
     names, lines = load_demo_lines()
     if resume_events:
         lines = resume_lines(lines, resume_events, session_voices_dir(args.record).is_dir())
