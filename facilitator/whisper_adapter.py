@@ -39,7 +39,7 @@ TEMPERATURES = (0.0, 0.4, 0.8)   # fewer fallbacks than the default six: a turn 
 # The parameters of faster-whisper's callables that this module passes or reads.
 SIGNATURES = {
     "WhisperModel.__init__": ("model_size_or_path", "device", "compute_type", "cpu_threads",
-                              "local_files_only"),
+                              "local_files_only", "files"),
     "WhisperModel.generate_segments": ("features", "tokenizer", "options", "log_progress",
                                        "encoder_output"),
     "WhisperModel.transcribe": ("audio", "language", "beam_size", "initial_prompt",
@@ -52,12 +52,14 @@ MODEL_ATTRIBUTES = ("feature_extractor", "hf_tokenizer", "model.encode", "model.
 FIX = "update facilitator/whisper_adapter.py (and the pin in pyproject.toml)"
 
 
-def load_model(path: str, compute_type: str, cpu_threads: int):
-    """faster-whisper's `WhisperModel` on the CPU, from a local directory only."""
+def load_model(path: str, compute_type: str, cpu_threads: int, files: dict[str, bytes] | None = None):
+    """faster-whisper's `WhisperModel` on the CPU, from a local directory only, or from the
+    model's `files` in memory (then `path` only names it)."""
     from faster_whisper import WhisperModel
 
     return WhisperModel(path, device="cpu", compute_type=compute_type,
-                        cpu_threads=cpu_threads, local_files_only=True)
+                        cpu_threads=cpu_threads, local_files_only=True,
+                        files=dict(files) if files else None)
 
 
 def overrides(beam_size: int, prompt: str | None) -> dict:
