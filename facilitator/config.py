@@ -52,7 +52,7 @@ class TurnsConfig:
 
 @dataclass(frozen=True)
 class TranscriptionConfig:
-    model: str = "default"               # "default" (bundled tiny.en) or a model directory
+    model: str = "default"               # "default" (bundled tiny.en), "base" (packaged), or a model directory
     models_dir: str = "models"           # where `model = "<name>"` is looked for
     compute_type: str = "int8"
     cpu_threads: int = 0                 # 0 = all cores
