@@ -1,4 +1,4 @@
-"""Command line: `facilitator run | demo | devices | ...`.
+"""Command line: `facilitator start | run | simulate | demo | resume | devices | ...`.
 
 Each sub-command lives in the room it belongs to and registers itself here through a
 `register(subparsers)` function, so this file only lists them. It also owns how the
@@ -17,6 +17,7 @@ import sys
 from importlib import metadata
 
 SUBCOMMAND_MODULES = (
+    "facilitator.commands_sim",
     "facilitator.commands_run",
     "facilitator.judging.cli",
     "facilitator.speakers.cli",

@@ -1,4 +1,7 @@
-"""Sub-commands of the live loop: `start`, `run`, `demo`, `devices`."""
+"""Sub-commands of the live loop: `run` (the microphone, or a recording of a session held with
+the facilitator) and `devices`; and what every session command shares (the common options,
+the config, the checks made before anything loads, building and running the session).
+`start`, `simulate`, `demo` and `resume` are in facilitator/commands_sim.py."""
 
 from __future__ import annotations
 
@@ -18,7 +21,7 @@ RECORD_HELP = ("where to write the session record (JSON Lines; default: <data di
                "<id>.jsonl); must not exist yet")
 
 
-def _common(parser: argparse.ArgumentParser, fast: bool = True) -> None:
+def common_options(parser: argparse.ArgumentParser, fast: bool = True) -> None:
     parser.add_argument("--record", type=Path, metavar="PATH", help=RECORD_HELP)
     parser.add_argument("--silent", action="store_true",
                         help="show and record the prompts without playing them aloud")
@@ -31,14 +34,14 @@ def _common(parser: argparse.ArgumentParser, fast: bool = True) -> None:
                         help="serve the live coach view on 127.0.0.1 (its address is printed at start)")
 
 
-def _devices(parser: argparse.ArgumentParser) -> None:
+def device_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--device", metavar="NAME_OR_INDEX",
                         help="input device: part of its name or its index (see `facilitator devices`)")
     parser.add_argument("--second-device", metavar="NAME_OR_INDEX",
                         help="two microphones, one per partner: the second partner's device")
 
 
-def _enroll_option(parser: argparse.ArgumentParser) -> None:
+def enroll_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--enroll", action="append", default=[], metavar="A=FILE",
                         help="a partner's recorded voice sample (8-10 s of speech, WAV of any "
                              "rate): --enroll A=a.wav --enroll B=b.wav; without it the voices "
@@ -46,54 +49,23 @@ def _enroll_option(parser: argparse.ArgumentParser) -> None:
 
 
 def register(subparsers) -> None:
-    start = subparsers.add_parser(
-        "start", help="a live session with the microphone, or the demo when there is none",
-        description="Start a session: with a microphone, a live session (as `run`); with "
-                    "none, the built-in demo (as `demo`).")
-    _common(start, fast=False)
-    _devices(start)
-    start.set_defaults(handler=cmd_start, fast=False)
-
     run = subparsers.add_parser(
-        "run", help="a live session (the microphone, or --input FILE for a recording made with the facilitator)",
+        "run", help="a live session: the microphone, or --input FILE, a recording of a session "
+                    "held with the facilitator",
         description="A live session through the microphone. `--input FILE` stands in for the "
                     "microphone with a recording of a session held with the facilitator (the "
-                    "couple waited for its prompts); a recording made without it does not "
-                    "wait for the prompts, so turns are lost while they are spoken.")
-    _common(run)
-    _devices(run)
+                    "couple waited for its prompts). A recording made without it does not wait "
+                    "for the prompts, so turns are lost while they are spoken: review such a "
+                    "dialogue with `facilitator analyze`, or drive a whole session with any "
+                    "voices or recordings as the partners with `facilitator simulate`.")
+    common_options(run)
+    device_options(run)
     run.add_argument("--input", type=Path, metavar="FILE",
-                     help="a recording (WAV, FLAC, ...) played in place of the microphone")
-    _enroll_option(run)
+                     help="a recording of a session held with the facilitator (WAV, FLAC, MP3, "
+                          "...), played in place of the microphone; for a dialogue recorded "
+                          "without it see `analyze`, for scripted partners `simulate`")
+    enroll_option(run)
     run.set_defaults(handler=cmd_run)
-
-    demo = subparsers.add_parser(
-        "demo", help="a whole simulated session between two synthetic partners",
-        description="Two synthetic partners (espeak-ng voices) hold a whole session through "
-                    "the real pipeline: they enroll their voices, one mirror is partial and "
-                    "caught, and once the wrong partner answers and is reminded.")
-    _common(demo)
-    demo.set_defaults(handler=cmd_demo)
-
-    resume = subparsers.add_parser(
-        "resume", help="continue an interrupted session where it stopped",
-        description="Continue a session that was interrupted (crash, power cut, unplugged "
-                    "microphone, closed terminal) at the step it was in, appending to its "
-                    "record. A demo's record goes on as the demo.")
-    resume.add_argument("--record", type=Path, metavar="PATH",
-                        help="the session record to continue (default: the newest one that did not end)")
-    resume.add_argument("--silent", action="store_true",
-                        help="show and record the prompts without playing them aloud")
-    resume.add_argument("--fast", action="store_true",
-                        help="with --input or a demo: as fast as the CPU allows")
-    resume.add_argument("--name", action="append", default=[], metavar="A=NAME",
-                        help="a partner's name (default: the names in the record)")
-    resume.add_argument("--view", action="store_true", help="serve the live coach view on 127.0.0.1")
-    resume.add_argument("--device", metavar="NAME_OR_INDEX", help="input device name or index")
-    resume.add_argument("--input", type=Path, metavar="FILE",
-                        help="a recording to use instead of the microphone")
-    _enroll_option(resume)
-    resume.set_defaults(handler=cmd_resume)
 
     devices = subparsers.add_parser("devices", help="list the audio devices",
                                     description="List the audio input and output devices "
@@ -115,13 +87,16 @@ def _names(values: list[str]) -> dict[str, str]:
     return names
 
 
-def _load_config(args):
+def load_config(args):
     try:
         config = config_module.load(args.config)
     except config_module.ConfigError as error:
         print(f"Configuration problem: {error}", file=sys.stderr)
         raise SystemExit(2)
     return with_devices(config, getattr(args, "device", None), getattr(args, "second_device", None))
+
+
+_load_config = load_config
 
 
 def with_devices(config, device=None, second_device=None):
@@ -170,13 +145,16 @@ def cannot_start(source, error: Exception) -> int:
     return 2
 
 
-def _go(args, config, source, input_name: str, realtime: bool, extra_names=None, setup=None,
-        resume_events=None, transcriber=None) -> int:
+def go(args, config, source, input_name: str, realtime: bool, extra_names=None, setup=None,
+       resume_events=None, transcriber=None, enroll_files=None) -> int:
+    """Build the session on `source` and run it; the exit code. `setup(session, writer)` is
+    called once it is built (a simulated room attaches to its bus); `enroll_files` are the
+    voice samples when `--enroll` gives none."""
     from facilitator.app import RunOptions, build_session, run_session
     from facilitator.speakers.recordings import parse_assignments
 
     try:
-        enroll_files = parse_assignments(getattr(args, "enroll", []) or [])
+        enroll_files = parse_assignments(getattr(args, "enroll", []) or []) or enroll_files
         names = {**(extra_names or {}), **_names(args.name)}
     except (ValueError, UsageError) as error:
         source.close()
@@ -191,7 +169,7 @@ def _go(args, config, source, input_name: str, realtime: bool, extra_names=None,
     except start_errors() as error:
         return cannot_start(source, error)
     if setup:
-        setup(session)
+        setup(session, writer)
     return exit_code(run_session(session, writer))
 
 
@@ -207,7 +185,7 @@ def exit_code(reason: str) -> int:
     return 0 if reason in ("complete", "stopped", "input_end", "enrolled") else 1
 
 
-def _refuse_bad_arguments(args, resume_events) -> int:
+def refuse_bad_arguments(args, resume_events) -> int:
     """2 (after a message) when --record or --name cannot be used, before anything loads."""
     try:
         _check_record(args, resuming=resume_events is not None)
@@ -219,16 +197,16 @@ def _refuse_bad_arguments(args, resume_events) -> int:
 
 
 def cmd_run(args, resume_events=None) -> int:
-    config = _load_config(args)
-    refused = _refuse_bad_arguments(args, resume_events)
+    config = load_config(args)
+    refused = refuse_bad_arguments(args, resume_events)
     if refused:
         return refused
     opened = open_input(config, args.input, args.fast)
     if isinstance(opened, int):
         return opened
     source, input_name, realtime, transcriber = opened
-    return _go(args, config, source, input_name, realtime=realtime, resume_events=resume_events,
-               transcriber=transcriber)
+    return go(args, config, source, input_name, realtime=realtime, resume_events=resume_events,
+              transcriber=transcriber)
 
 
 def open_input(config, recording: Path | None = None, fast: bool = False):
@@ -277,85 +255,3 @@ def open_microphones(config):
     except AudioInputError:
         first.close()
         raise
-
-
-def cmd_demo(args, resume_events=None) -> int:
-    from facilitator.sim.room import SimulatedRoom, load_demo_lines, render_lines, resume_lines
-    from facilitator.paths import session_voices_dir
-
-    config = _load_config(args)
-    refused = _refuse_bad_arguments(args, resume_events)
-    if refused:
-        return refused
-    names, lines = load_demo_lines()
-    if resume_events:
-        lines = resume_lines(lines, resume_events, session_voices_dir(args.record).is_dir())
-    print("Preparing the demo: two synthetic partners, "
-          f"{names['A']} and {names['B']}, rendered with espeak-ng ...")
-    render_lines(lines)
-    room = SimulatedRoom(lines, config.turns.frame_ms, realtime=not args.fast, echo=True)
-    return _go(args, config, room, "demo", realtime=not args.fast, extra_names=names,
-               setup=lambda session: room.attach(session.bus),
-               resume_events=resume_events)
-
-
-def cmd_start(args) -> int:
-    if has_input_device():
-        args.input = None
-        return cmd_run(args)
-    print("No microphone found, so here is the built-in demo: a whole simulated session "
-          "through the real pipeline.\n")
-    return cmd_demo(args)
-
-
-RESUMABLE_ENDS = ("device_lost", "error", "stopped", "input_end")
-
-
-def cmd_resume(args) -> int:
-    """Find the interrupted record (--record, else the newest without an end) and go on."""
-    from facilitator.paths import sessions_dir
-    from facilitator.review.record import read_record
-
-    config = _load_config(args)
-    if args.record is None:
-        folder = sessions_dir(config.session.data_dir)
-        records = sorted(folder.glob("*.jsonl"), key=lambda p: p.stat().st_mtime, reverse=True) \
-            if folder.is_dir() else []
-        for path in records:
-            events = read_record(path)
-            if events and events[-1].get("type") != "end" or (
-                    events and events[-1].get("reason") in ("device_lost", "error")):
-                args.record = path
-                break
-        else:
-            print(f"No interrupted session found in {folder}. Give one with "
-                  "`facilitator resume --record PATH`.", file=sys.stderr)
-            return 2
-    if not args.record.is_file():
-        print(f"No session record at {args.record}.", file=sys.stderr)
-        return 2
-    events = read_record(args.record)
-    ends = [e for e in events if e.get("type") == "end"]
-    if ends and ends[-1].get("reason") not in RESUMABLE_ENDS:
-        print(f"{args.record} holds a session that ended ({ends[-1].get('reason')}); there is "
-              "nothing to continue. Start a new one with `facilitator start`.", file=sys.stderr)
-        return 2
-    if not any(e.get("type") == "step" for e in events):
-        print(f"{args.record} holds no dialogue step to resume from; start a new session "
-              "with `facilitator start`.", file=sys.stderr)
-        return 2
-    _repair_torn_line(args.record)
-    print(f"Resuming {args.record} at step "
-          f"{next(e for e in reversed(events) if e.get('type') == 'step')['name']}.")
-    first = events[0] if events[0].get("type") == "session" else {}
-    if first.get("input") == "demo" and args.input is None:
-        return cmd_demo(args, resume_events=events)
-    return cmd_run(args, resume_events=events)
-
-
-def _repair_torn_line(path: Path) -> None:
-    """A record cut mid-line (power cut, SIGKILL) gets its last line ended so appends stay valid."""
-    data = path.read_bytes()
-    if data and not data.endswith(b"\n"):
-        with open(path, "ab") as handle:
-            handle.write(b"\n")

@@ -14,7 +14,8 @@ ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "facilitator"
 CONFIG = ROOT / ".importlinter"
 MAX_LINES = 400
-CLI_MODULES = {"facilitator.__main__", "facilitator.cli", "facilitator.commands_run",
+CLI_MODULES = {"facilitator.__main__", "facilitator.cli", "facilitator.commands_sim",
+               "facilitator.commands_run",
                "facilitator.speakers.cli", "facilitator.judging.cli", "facilitator.review.cli"}
 
 

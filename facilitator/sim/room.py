@@ -1,8 +1,12 @@
-"""The built-in demo: two synthetic partners in a simulated room, fed through the real pipeline.
+"""The simulated room: two partners who answer the facilitator, fed through the real pipeline.
 
-`SimulatedRoom` is an audio source. It plays each partner's line (espeak-ng voices) as a
-microphone would hear it, and waits, like a person, until the facilitator has finished
-speaking before the next line. The lines live in `prompts/demo_session.toml`.
+`SimulatedRoom` is an audio source. It plays each partner's line (rendered with a voice, or
+a recording) as a microphone would hear it, and waits, like a person, until the facilitator
+has finished speaking (plus a reaction delay) before the next line. It is what `facilitator
+simulate` and the built-in demo listen to; the lines come from a session file
+(`facilitator.sim.session_file`; the demo's is `prompts/demo_session.toml`). With
+`RoomAcoustics` the room reverberates and has noise; with `echo` its microphone hears the
+facilitator's prompts too; `on_played` is told of each line as it starts (the played file).
 """
 
 from __future__ import annotations
@@ -17,30 +21,39 @@ from facilitator import prompts as prompt_files
 from facilitator.core import SAMPLE_RATE
 from facilitator.audio_in import Frame, resample
 from facilitator.events import Event, EventBus, as_dict
+from facilitator.sim.acoustics import RoomAcoustics
+from facilitator.sim.played import PlayedLine
 from facilitator.sim.voices import PARTNER_VOICES, phrases_with_pauses
+
+END_OF_LINES_S = 8.0       # after the last line, this long a silence ends the input
 
 
 @dataclass
 class Line:
     speaker: str              # "A" or "B"
-    text: str                 # may hold "|" where the speaker pauses
+    text: str                 # may hold "|" where the speaker pauses ("" for a recording)
     step: str | None = None   # the dialogue step this line answers
-    audio: np.ndarray | None = None
-    interrupt: dict | None = None   # {"speaker", "text", "at"}: the other partner talks over the line
+    audio: np.ndarray | None = None   # what the room plays (with the interrupt), set by render_lines
+    interrupt: dict | None = None     # {"speaker", "text" or "recording", "at"}: talked over from `at` s
+    recording: np.ndarray | None = None   # the line as a recording (int16, 16 kHz) instead of text
+    index: int | None = None          # its position in the session file's [[lines]]
+    interrupt_span: tuple[float, float] | None = None   # (start, end) of the interrupt in `audio`
 
 
 def load_demo_lines(name: str = "demo_session") -> tuple[dict[str, str], list[Line]]:
+    """The demo's names and lines, unrendered (for tests and benchmarks; `facilitator demo`
+    reads the same file as any session file)."""
     data = prompt_files.load_toml(name)
     names = data.get("names", {"A": "Alex", "B": "Sam"})
-    lines = [Line(item["speaker"], item["text"], item.get("step"), interrupt=item.get("interrupt"))
-             for item in data.get("lines", [])]
+    lines = [Line(item["speaker"], item["text"], item.get("step"), interrupt=item.get("interrupt"),
+                  index=i) for i, item in enumerate(data.get("lines", []))]
     return names, lines
 
 
 def resume_lines(lines: list[Line], events: list[dict], voices_kept: bool) -> list[Line]:
-    """The lines still to say when an interrupted demo resumes: from the first line for
-    the step (and round) it stopped in; the enrollment lines first when the voices were
-    not kept, since they are asked for again."""
+    """The lines still to say when an interrupted simulated session resumes: from the first
+    line for the step (and round) it stopped in; the enrollment lines first when the voices
+    were not kept, since they are asked for again."""
     step = next((e for e in reversed(events) if e.get("type") == "step"), None)
     if step is None:
         return lines
@@ -60,17 +73,28 @@ def resume_lines(lines: list[Line], events: list[dict], voices_kept: bool) -> li
 
 def render_lines(lines: list[Line], voices: dict[str, str] | None = None,
                  pause_s: float = 1.0) -> None:
-    voices = voices or PARTNER_VOICES
+    """Set each line's `audio`: its recording or its text in the speaker's voice ("|" is a
+    pause of `pause_s`), with the interrupt (text or recording) mixed in from `at` seconds.
+    Raises SpeechError when a voice cannot render."""
+    voices = {**PARTNER_VOICES, **(voices or {})}
     for line in lines:
-        phrases = [p.strip() for p in line.text.split("|") if p.strip()]
-        line.audio = phrases_with_pauses(phrases, voices[line.speaker], [pause_s])
+        own = line.recording if line.recording is not None else _spoken(line.text, voices[line.speaker], pause_s)
+        line.audio, line.interrupt_span = own, None
         if line.interrupt:
-            other = phrases_with_pauses([line.interrupt["text"]], voices[line.interrupt["speaker"]], [])
+            other = line.interrupt.get("recording")
+            if other is None:
+                other = _spoken(line.interrupt["text"], voices[line.interrupt["speaker"]], pause_s)
             at = int(float(line.interrupt.get("at", 1.0)) * SAMPLE_RATE)
-            mixed = np.zeros(max(len(line.audio), at + len(other)), np.int32)
-            mixed[:len(line.audio)] += line.audio
+            mixed = np.zeros(max(len(own), at + len(other)), np.int32)
+            mixed[:len(own)] += own
             mixed[at:at + len(other)] += other
             line.audio = np.clip(mixed, -32768, 32767).astype(np.int16)
+            line.interrupt_span = (at / SAMPLE_RATE, (at + len(other)) / SAMPLE_RATE)
+
+
+def _spoken(text: str, voice: str, pause_s: float) -> np.ndarray:
+    phrases = [p.strip() for p in text.split("|") if p.strip()]
+    return phrases_with_pauses(phrases, voice, [pause_s])
 
 
 class SimulatedRoom:
@@ -79,8 +103,14 @@ class SimulatedRoom:
     def __init__(self, lines: list[Line], frame_ms: int = 30, realtime: bool = False,
                  reaction_s: float = 0.6, noise_level: float = 0.0, give_up_s: float = 60.0,
                  monitor: Callable[[np.ndarray], None] | None = None, seed: int = 0,
-                 echo: bool = False, reaction_spread_s: float = 0.0):
-        self.name = "demo"
+                 echo: bool = False, reaction_spread_s: float = 0.0,
+                 acoustics: RoomAcoustics | None = None,
+                 on_played: Callable[[PlayedLine], None] | None = None,
+                 time_offset: float = 0.0, name: str = "demo"):
+        """`noise_level`: white noise at that fraction of full scale (tests); `acoustics`: the
+        room's reverb and noise; `on_played`: told of each line as it starts, with times on
+        the record's timeline (`time_offset` added: a resumed session's)."""
+        self.name = name
         self.sample_rate = SAMPLE_RATE
         self.frame_samples = SAMPLE_RATE * frame_ms // 1000
         self.lines = lines
@@ -91,6 +121,9 @@ class SimulatedRoom:
         self.give_up_s = give_up_s
         self.monitor = monitor
         self.rng = np.random.default_rng(seed)
+        self.acoustics = acoustics if acoustics is not None and acoustics.active else None
+        self.on_played = on_played
+        self.time_offset = time_offset
         self.next_start: float | None = None
         self.spoken: list[tuple[str, float, float]] = []   # (speaker, start, end) on the input timeline
         self._closed = False
@@ -112,7 +145,10 @@ class SimulatedRoom:
             self._step = event.get("step")
         elif kind == "_spoken" and self.echo and event.get("audio") is not None:
             audio = resample(event["audio"], event["rate"], SAMPLE_RATE)
-            self._echoes.append((event["t"], (np.asarray(audio) * 0.5 * 32767).astype(np.int16)))
+            audio = (np.asarray(audio) * 0.5 * 32767).astype(np.int16)
+            if self.acoustics is not None:
+                audio = self.acoustics.loudspeaker(audio)
+            self._echoes.append((event["t"], audio))
         elif kind == "end":
             self._closed = True
 
@@ -147,6 +183,25 @@ class SimulatedRoom:
         self._echoes = [(s, a) for s, a in self._echoes if (t - s) * SAMPLE_RATE < len(a)]
         return mixed
 
+    def _start(self, index: int, t: float) -> np.ndarray:
+        """What the microphone hears of line `index`, starting at `t`; noted as played."""
+        line = self.lines[index]
+        dry = line.audio
+        end = t + len(dry) / SAMPLE_RATE
+        self.spoken.append((line.speaker, t, end))
+        if self.on_played is not None:
+            at = self.time_offset + t
+            span = line.interrupt_span
+            interrupt = None if span is None or not line.interrupt else {
+                "speaker": line.interrupt["speaker"], "start": round(at + span[0], 3),
+                "end": round(at + span[1], 3)}
+            number = line.index if line.index is not None else index
+            self.on_played(PlayedLine(number, line.speaker, line.step, round(at, 3),
+                                      round(self.time_offset + end, 3), interrupt))
+        if self.monitor is not None:
+            self.monitor(dry)
+        return self.acoustics.partner(dry) if self.acoustics is not None else dry
+
     def frames(self) -> Iterator[Frame]:
         n = self.frame_samples
         position = 0          # samples since start
@@ -159,11 +214,7 @@ class SimulatedRoom:
             if playing is None and index < len(self.lines) and self.next_start is not None \
                     and t >= self.next_start:
                 index = self._next_line(index)
-                line = self.lines[index]
-                playing, offset = line.audio, 0
-                self.spoken.append((line.speaker, t, t + len(playing) / SAMPLE_RATE))
-                if self.monitor is not None:
-                    self.monitor(playing)
+                playing, offset = self._start(index, t), 0
                 self.next_start = None
                 index += 1
             if playing is not None:
@@ -176,22 +227,33 @@ class SimulatedRoom:
                 self._waiting_since = t
             else:
                 block = np.zeros(n, np.int16)
-                if self.lines and index >= len(self.lines) and t - self._waiting_since > 8.0:
+                if self.lines and index >= len(self.lines) and t - self._waiting_since > END_OF_LINES_S:
                     return
                 if t - self._waiting_since > self.give_up_s:
                     return
-            echo = self._echo(t, n) if self._echoes else None
-            if echo is not None:
-                block = np.clip(block.astype(np.int32) + echo, -32768, 32767).astype(np.int16)
-            if self.noise_level > 0:
-                noise = self.rng.normal(0, self.noise_level * 32767, n)
-                block = np.clip(block.astype(np.float64) + noise, -32768, 32767).astype(np.int16)
+            block = self._heard(block, t, position)
             if self.realtime:
                 delay = wall_start + t + n / SAMPLE_RATE - time.monotonic()
                 if delay > 0:
                     time.sleep(delay)
             position += n
             yield Frame(block, t, None, time.monotonic())
+
+    def _heard(self, block: np.ndarray, t: float, position: int) -> np.ndarray:
+        """The block with the facilitator's echo and the room's noise added."""
+        n = len(block)
+        echo = self._echo(t, n) if self._echoes else None
+        noise = self.acoustics.noise(position, n) if self.acoustics is not None else None
+        if echo is None and noise is None and self.noise_level <= 0:
+            return block
+        mixed = block.astype(np.float64)
+        if echo is not None:
+            mixed += echo
+        if noise is not None:
+            mixed += noise
+        if self.noise_level > 0:
+            mixed += self.rng.normal(0, self.noise_level * 32767, n)
+        return np.clip(np.round(mixed), -32768, 32767).astype(np.int16)
 
     def close(self) -> None:
         self._closed = True
