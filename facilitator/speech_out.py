@@ -1,10 +1,13 @@
-"""Prompt spoken: text to audio with pyttsx3 (espeak-ng underneath), played completely, once.
+"""Prompt spoken: text to audio with Piper (or pyttsx3, or espeak-ng), played completely, once.
 
-pyttsx3 is unreliable on Linux (an empty WAV now and then, `say()` returning before the
-sound ends), so every prompt is rendered to a buffer first, checked, rendered again with
-the espeak-ng program if pyttsx3 failed, and then played on one output stream that stays
-open. Rendered prompts are cached, so a prompt said before starts at once. The engines
-themselves are in `facilitator.speech_engines`.
+The engine is `[speech] engine`: "piper" (a neural voice, the default), "pyttsx3" or
+"espeak-ng". Each one that is chosen falls back to the next: Piper to pyttsx3 to the
+espeak-ng program, when it is not installed (said once, at the start) or fails on a
+prompt (logged, see `--verbose`). pyttsx3 is unreliable on Linux (an empty WAV now and
+then), so every prompt is rendered to a buffer first, checked, rendered again by the next
+engine if need be, and then played on one output stream that stays open. Rendered prompts
+are cached, so a prompt said before starts at once. The engines themselves are in
+`facilitator.speech_engines` and `facilitator.speech_piper`.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from facilitator.config import SpeechConfig
 from facilitator.speech_engines import (  # noqa: F401  (Rendered, SpeechError: this room's API)
     EspeakRenderer, Pyttsx3Renderer, Rendered, SpeechError, close_pyttsx3,
 )
+from facilitator.speech_piper import PiperRenderer
 
 log = logging.getLogger(__name__)
 
@@ -38,18 +42,33 @@ class Renderer(Protocol):
 
 
 class CheckedRenderer:
-    """pyttsx3 first (unless configured otherwise), espeak-ng when it fails; results cached.
+    """The configured engine first, then the ones after it (Piper, pyttsx3, espeak-ng);
+    results cached.
 
-    Each fallback is logged (`facilitator --verbose` shows it) and kept in `failures`."""
+    An engine that cannot start (Piper or its voice not installed, a voice file not
+    found) is left out with a warning saying how to fix it; each fallback on a prompt is
+    logged (`facilitator --verbose` shows it), and a prompt none could render is kept in
+    `failures`."""
 
     def __init__(self, config: SpeechConfig):
-        fallback = EspeakRenderer(config.voice, config.rate, config.volume)
-        self.renderers: list[Renderer] = [fallback]
-        if config.engine == "pyttsx3":
+        self.renderers: list[Renderer] = [EspeakRenderer(config.voice, config.rate, config.volume)]
+        self.failures: list[str] = []          # prompts no engine could render
+        self.unavailable: list[str] = []       # engines left out, and why
+        if config.engine in ("piper", "pyttsx3"):
             self.renderers.insert(0, Pyttsx3Renderer(config.voice, config.rate, config.volume))
+        if config.engine == "piper":
+            try:
+                piper = PiperRenderer(config.piper_voice, config.rate, config.volume)
+            except SpeechError as error:
+                log.warning("speech: %s. pyttsx3 speaks instead (or set [speech] engine = "
+                            "\"pyttsx3\").", error)
+                self.unavailable.append(f"PiperRenderer: {error}")
+            else:
+                self.renderers.insert(0, piper)
+                piper.load()        # in the background, while the rest starts
         self._cache: dict[str, Rendered] = {}
         self._lock = threading.Lock()
-        self.failures: list[str] = []
+        self._ahead: threading.Thread | None = None
         self.closed = False
 
     def render(self, text: str) -> Rendered:
@@ -86,11 +105,16 @@ class CheckedRenderer:
                 with contextlib.suppress(Exception):
                     self.render(text)
 
-        threading.Thread(target=work, name="prompt-prerender", daemon=True).start()
+        self._ahead = threading.Thread(target=work, name="prompt-prerender", daemon=True)
+        self._ahead.start()
 
-    def close(self) -> None:
-        """No more rendering ahead; engines with a thread of their own (pyttsx3) stop it."""
+    def close(self, wait_s: float = 5.0) -> None:
+        """No more rendering ahead (the prompt in hand is finished, within `wait_s`: a
+        thread inside onnxruntime at exit would abort the process); engines with a
+        thread of their own (pyttsx3) stop it."""
         self.closed = True
+        if self._ahead is not None and self._ahead is not threading.current_thread():
+            self._ahead.join(wait_s)
         for renderer in self.renderers:
             closer = getattr(renderer, "close", None)
             if closer is not None:

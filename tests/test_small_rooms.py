@@ -75,7 +75,7 @@ def test_renderer_falls_back_to_espeak_when_pyttsx3_fails(caplog):
 
 
 def test_pyttsx3_renders_many_prompts_completely():
-    renderer = CheckedRenderer(SpeechConfig())
+    renderer = CheckedRenderer(SpeechConfig(engine="pyttsx3"))
     durations = [renderer.render(f"Prompt number {i}. Is there more?").duration for i in range(5)]
     assert all(d > 1.0 for d in durations)
 

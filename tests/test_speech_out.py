@@ -228,7 +228,8 @@ def test_two_real_renderers_in_one_process_answer_at_once() -> None:
     """The bug this worker fixes: each renderer had its own thread on pyttsx3's one engine
     (two at once crashed espeak-ng's library or waited out the limit on every prompt)."""
     close_pyttsx3()
-    first, second = CheckedRenderer(SpeechConfig()), CheckedRenderer(SpeechConfig())
+    first, second = (CheckedRenderer(SpeechConfig(engine="pyttsx3")),
+                     CheckedRenderer(SpeechConfig(engine="pyttsx3")))
     results, took = render_all([first.renderers[0], second.renderers[0]],
                                [f"Prompt number {i}. Is there more?" for i in range(6)])
     assert all(isinstance(r, Rendered) and r.duration > 1.0 for r in results), results
