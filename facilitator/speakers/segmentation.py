@@ -176,8 +176,15 @@ class OverlapDetector:
 
     def _run(self, chunk: np.ndarray) -> np.ndarray:
         """(frames, 7) probabilities of one chunk."""
-        out = self.session.run(None, {"audio": chunk[None, None, :].astype(np.float32)})[0]
-        return np.exp(out[:, 0, :])
+        return self.powerset(chunk[None])[0]
+
+    def powerset(self, chunks: np.ndarray) -> np.ndarray:
+        """(B, frames, 7) powerset probabilities (`CLASS_SPEAKERS`) of a batch (B, samples)
+        of equally long chunks of at most `CHUNK_S`: which of up to three local speakers
+        speak in each frame (`recorded/local.py` follows them through a recording)."""
+        feed = np.ascontiguousarray(np.asarray(chunks, np.float32)[:, None, :])
+        out = self.session.run(None, {"audio": feed})[0]
+        return np.exp(out.transpose(1, 0, 2))
 
     def frames(self, audio: np.ndarray) -> FrameProbabilities:
         """Per-frame probabilities over all of `audio`, in chunks of at most `CHUNK_S`
