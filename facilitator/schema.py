@@ -15,7 +15,7 @@ Writing (`to_dict`), as records have always been written:
     `voiced_s` and the `speaker_segments` bounds to 2, `snr_db` to 1;
   - a few fields are left out when they say nothing: `speaker_segments` when there are
     none, the enrollment's `text` when no words were heard and `gave_up` unless true,
-    the session's `mode` unless set. Every other field is always written (null when None).
+    the session's `mode` and the turn's `act` unless set. Every other field is always written (null when None).
 
 Reading (`parse`) is lenient, for old and hand-made records: an unknown type gives None,
 unknown fields are ignored, a missing field is None (or its default), an old name is read
@@ -152,6 +152,7 @@ class TurnEvent(RecordEvent):
     start: float = field(metadata=_digits(3))
     end: float = field(metadata=_digits(3))
     end_reason: str
+    act: str | None = _optional()      # what the turn does (`facilitator analyze` only)
 
 
 @dataclass(frozen=True, kw_only=True)

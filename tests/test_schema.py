@@ -49,7 +49,7 @@ EXAMPLES = [
     TurnEvent(t=12.345, speaker="B", confidence=0.912, speaker_method="voice",
               speaker_segments=[[0.0, 2.5, "B"], [2.5, 3.1, "A"]], role="receiver",
               step="mirror", text="What I hear you saying is...", start=9.1, end=12.2,
-              end_reason="silence"),
+              end_reason="silence", act="mirror"),
     VerdictEvent(t=12.5, kind="mirror", label="partial", score=0.5, missing=["tired"],
                  intrusions=["but"], passed=False, step="mirror", round=1, attempt=2),
     ControlEvent(t=13.0, action="pause", source="coach"),
