@@ -22,6 +22,7 @@ SUBCOMMAND_MODULES = (
     "facilitator.judging.cli",
     "facilitator.speakers.cli",
     "facilitator.review.cli",
+    "facilitator.recorded.cli",
 )
 CONFIG_HELP = "path to config.toml (default: ./config.toml if present); before or after the command"
 VERBOSE_HELP = ("log diagnostics on stderr (e.g. each fallback from pyttsx3 to espeak-ng); "

@@ -1,0 +1,204 @@
+"""`facilitator analyze`: a dialogue recorded without the facilitator, reviewed afterwards.
+
+    recording -> who spoke when (voices.py) -> each turn transcribed (the live Transcriber)
+      -> what it does and what it answers (pairing.py) -> the judges (as live)
+      -> the record (live schema, written as it goes) -> the report, WebVTT, SRT
+
+The speech model and the judge load on threads while the recording is read and the voices
+are told apart, so the one model load is hidden behind them. Turns are transcribed in time
+order and each is labelled, judged and written before the next, so a record cut short (a
+full disk, Ctrl-C) holds whole lines up to there. Bad input is refused before anything is
+written (`AnalyzeError`, exit code 2); a recording with one voice only is written and
+reported with that note and nothing judged.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+from facilitator.config import Config
+from facilitator.core import SAMPLE_RATE
+from facilitator.recorded.inputs import InputError, Recording, read_enrollments, read_recording
+from facilitator.recorded.pairing import DialogueReader
+from facilitator.recorded.progress import Progress, Quiet
+from facilitator.recorded.writing import AnalysisRecord
+
+ONE_VOICE = ("only one voice was heard in the recording, so the dialogue's roles cannot be "
+             "told apart: every turn is given to one partner and nothing is judged")
+PAD_S = 0.1              # audio kept either side of a turn for transcription
+MIN_WORDS_S = 0.3        # shorter turns are not transcribed
+
+
+class AnalyzeError(Exception):
+    """The recording cannot be analysed as asked; the message says why and what to do."""
+
+
+@dataclass
+class Request:
+    recording: Path
+    enroll: dict[str, Path] = field(default_factory=dict)
+    names: dict[str, str] = field(default_factory=dict)
+    record: Path | None = None
+
+
+@dataclass
+class Outcome:
+    record: Path
+    duration: float          # of the recording, in seconds
+    turns: int
+    verdicts: int
+    voices: int
+    note: str | None
+
+
+def _who_spoke():
+    from facilitator.recorded.voices import who_spoke
+
+    return who_spoke
+
+
+def _load_transcriber(config: Config, names: dict[str, str]):
+    from facilitator.dialogue import Script
+    from facilitator.loading import Loading
+    from facilitator.transcribe import load_transcriber
+
+    root = Path(__file__).resolve().parent.parent.parent
+    glossary = f"{names['A']}, {names['B']}. {Script.load(config.session.script).glossary}"
+    return Loading(load_transcriber, config.transcription, root, name="speech-model"), glossary
+
+
+def _load_judge(config: Config):
+    from facilitator.judging import default_judge
+    from facilitator.loading import Loading
+
+    return Loading(default_judge, config.judge, name="judge")
+
+
+def default_record_path(config: Config, session_id: str) -> Path:
+    from facilitator.paths import sessions_dir
+
+    return sessions_dir(config.session.data_dir) / f"{session_id}.jsonl"
+
+
+def _ready(thing: Any) -> Any:
+    return thing.ready() if hasattr(thing, "ready") else thing
+
+
+def analyze(request: Request, config: Config, *, who_spoke: Callable | None = None,
+            transcriber: Any = None, judge: Any = None, progress: Progress | None = None) -> Outcome:
+    """Analyse the recording and write its record; raises AnalyzeError for bad input.
+
+    `who_spoke`, `transcriber` and `judge` default to the real ones (loaded here); tests
+    hand in fakes. Raises the record writer's errors (RecordWriteError, OSError) as they are."""
+    from facilitator.record import new_session_id
+
+    progress = progress or Quiet()
+    names = {"A": config.session.partner_a, "B": config.session.partner_b, **request.names}
+    if request.record is not None and Path(request.record).exists():
+        raise AnalyzeError(f"{request.record} already exists: give --record a new file "
+                           "(an analysis never writes into an old record)")
+    glossary = ""
+    if transcriber is None:
+        transcriber, glossary = _load_transcriber(config, names)
+    if judge is None:
+        judge = _load_judge(config)
+    try:
+        progress.begin("decode")
+        recording = read_recording(request.recording)
+        enrolled = read_enrollments(request.enroll) if request.enroll else None
+        progress.done("decode")
+    except InputError as error:
+        raise AnalyzeError(str(error)) from None
+    who = _find_voices(recording, enrolled, config, who_spoke or _who_spoke(), progress)
+    transcriber = _ready(transcriber)
+    if glossary:
+        transcriber.set_glossary(glossary)
+    judge = _ready(judge)
+    session_id = new_session_id()
+    path = Path(request.record) if request.record is not None else default_record_path(config, session_id)
+    record = AnalysisRecord(path, session_id, names, config.session.script, str(request.recording),
+                            who)
+    note = ONE_VOICE if who.voices == 1 else None
+    try:
+        turns, verdicts = _work_through(recording, who, transcriber, judge, record, note, progress)
+    finally:
+        record.close()
+    if record.written == 0:
+        raise AnalyzeError(f"no speech found in {request.recording}: no words were heard "
+                           "(give a recording of the dialogue)")
+    return Outcome(path, recording.duration, turns, verdicts, who.voices, note)
+
+
+def _find_voices(recording: Recording, enrolled, config: Config, who_spoke: Callable,
+                 progress: Progress):
+    progress.begin("voices")
+    try:
+        who = who_spoke(recording.audio, enrolled=enrolled, config=config,
+                        progress=lambda f: progress.update("voices", f))
+    except Exception as error:
+        if type(error).__name__ == "VoicesError":
+            raise AnalyzeError(str(error)) from None
+        raise
+    progress.done("voices")
+    if who.voices == 0 or not who.turns:
+        raise AnalyzeError(f"no speech found in {recording.path}: it holds only silence or "
+                           "noise (give a recording of the dialogue)")
+    return who
+
+
+def _work_through(recording: Recording, who, transcriber, judge, record: "AnalysisRecord",
+                  note: str | None, progress: Progress) -> tuple[int, int]:
+    """Transcribe, label, judge and write each turn in time order; (turns, verdicts)."""
+    mono = recording.mono()
+    reader = DialogueReader()
+    total = sum(t.end - t.start for t in who.turns) or 1.0
+    done_s = 0.0
+    previous = ""
+    written_turns = verdicts = 0
+    progress.begin("words")
+    for index, spoken in enumerate(who.turns):
+        done_s += spoken.end - spoken.start
+        text = _words(transcriber, mono, spoken.start, spoken.end, previous)
+        progress.update("words", done_s / total)
+        if not text:
+            continue
+        following = who.turns[index + 1] if index + 1 < len(who.turns) else None
+        if note is None:
+            read = reader.read(spoken.speaker, text)
+        else:
+            read = None
+        if written_turns == 0 and note:
+            record.begin()
+            record.note(spoken.start, note)
+        record.turn(spoken, text, read, _end_reason(spoken, following))
+        written_turns += 1
+        for judgement in read.judgements if read else []:
+            verdict = judge.judge(judgement.kind, judgement.context, judgement.reply)
+            record.verdict(spoken.end, verdict, read, judgement.attempt)
+            verdicts += 1
+        previous = text
+    progress.done("words")
+    if written_turns:
+        record.end(recording.duration)
+    return written_turns, verdicts
+
+
+def _words(transcriber, mono: np.ndarray, start: float, end: float, previous: str) -> str:
+    if end - start < MIN_WORDS_S:
+        return ""
+    first = max(0, int((start - PAD_S) * SAMPLE_RATE))
+    last = min(len(mono), int((end + PAD_S) * SAMPLE_RATE))
+    piece = np.ascontiguousarray(mono[first:last], dtype=np.float32)
+    return transcriber.transcribe(piece, context=previous).text.strip()
+
+
+def _end_reason(spoken, following) -> str:
+    if following is None:
+        return "input_end"
+    if following.speaker != spoken.speaker and following.start - spoken.end < 0.3:
+        return "handover"
+    return "silence"
