@@ -26,7 +26,7 @@ from facilitator.judging.text import STOPWORDS
 ACTS = ("message", "mirror", "more", "summary", "validation", "empathy", "appreciation",
         "request", "other")
 CUE_KINDS = ("appointment", "more", "summary", "validation", "empathy", "appreciation",
-             "request", "mirror", "check", "sender_start")
+             "request", "mirror", "check", "courtesy", "sender_start")
 
 _SENTENCES = re.compile(r"[^.!?]+[.!?]*")
 
@@ -63,6 +63,7 @@ class CueTable:
     content_words: int
     more_alone_words: int
     answers: AnswerReader
+    answer_words: frozenset[str]       # the words of the yes / no phrases
 
 
 _FIRST = frozenset("i me my mine myself i'm i've i'd i'll".split())
@@ -87,7 +88,8 @@ def cue_table() -> CueTable:
     return CueTable(
         {kind: tuple(re.compile(p) for p in items) for kind, items in patterns.items()},
         int(limits.get("content_words", 4)), int(limits.get("more_alone_words", 3)),
-        AnswerReader(table.get("yes", []), table.get("no", [])))
+        AnswerReader(table.get("yes", []), table.get("no", [])),
+        frozenset(w for phrase in table.get("yes", []) + table.get("no", []) for w in words(phrase)))
 
 
 def normalise(text: str) -> str:
@@ -113,7 +115,8 @@ def read_cues(text: str, table: CueTable | None = None) -> Cues:
             rest = pattern.sub(" ", rest)
         more_rest = _content(rest.split())
     answer = table.answers.read(text)
-    if answer != "other" and _content(tokens) >= table.content_words:
+    beside = _content([w for w in tokens if w not in table.answer_words])
+    if answer != "other" and beside >= table.content_words:
         answer = "other"
     return Cues(norm, frozenset(found), answer, _content(tokens),
                 sum(w in _FIRST for w in tokens), sum(w in _SECOND for w in tokens), more_rest)

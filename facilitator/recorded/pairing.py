@@ -117,7 +117,7 @@ class DialogueReader:
         if self.phase == "appreciation" or cues.found & {"validation", "empathy", "summary",
                                                           "more", "appreciation", "mirror", "check"}:
             return False
-        if cues.plain_answer or not cues.content:
+        if cues.plain_answer or not cues.content or cues.has("courtesy"):
             return False
         speaks_of_self = cues.has("sender_start") or cues.first_person > cues.second_person
         return speaks_of_self or self.phase == "empathised"
@@ -136,7 +136,7 @@ class DialogueReader:
             return "other", "appointment", []
         if cues.plain_answer:
             return "other", self._answer(cues.answer), []
-        if not cues.content:
+        if not cues.content or cues.has("courtesy"):
             return "other", self.step, []
         act = "message"
         if cues.has("appreciation") and (phase in LATE or phase == "appreciation"):
@@ -173,6 +173,8 @@ class DialogueReader:
     # -- the Receiver ----------------------------------------------------------------------
     def _receiver_turn(self, text: str, cues: Cues) -> tuple[str, str, list[Judgement]]:
         phase = self.phase
+        if cues.has("courtesy"):
+            return "other", self.step, []
         if cues.plain_answer or (cues.has("appointment") and not self.messages):
             return "other", "availability" if phase in ("start", "appointment") else self.step, []
         if cues.has("validation"):

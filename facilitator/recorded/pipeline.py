@@ -31,6 +31,7 @@ ONE_VOICE = ("only one voice was heard in the recording, so the dialogue's roles
              "told apart: every turn is given to one partner and nothing is judged")
 PAD_S = 0.1              # audio kept either side of a turn for transcription
 MIN_WORDS_S = 0.3        # shorter turns are not transcribed
+SILENT_PEAK = 0.003      # about -50 dBFS: a recording that never gets louder holds no speech
 
 
 class AnalyzeError(Exception):
@@ -101,11 +102,6 @@ def analyze(request: Request, config: Config, *, who_spoke: Callable | None = No
     if request.record is not None and Path(request.record).exists():
         raise AnalyzeError(f"{request.record} already exists: give --record a new file "
                            "(an analysis never writes into an old record)")
-    glossary = ""
-    if transcriber is None:
-        transcriber, glossary = _load_transcriber(config, names)
-    if judge is None:
-        judge = _load_judge(config)
     try:
         progress.begin("decode")
         recording = read_recording(request.recording)
@@ -113,6 +109,14 @@ def analyze(request: Request, config: Config, *, who_spoke: Callable | None = No
         progress.done("decode")
     except InputError as error:
         raise AnalyzeError(str(error)) from None
+    if _silent(recording.audio):
+        raise AnalyzeError(f"no speech found in {request.recording}: it holds only silence "
+                           "(give a recording of the dialogue)")
+    glossary = ""
+    if transcriber is None:       # loads while the voices are told apart
+        transcriber, glossary = _load_transcriber(config, names)
+    if judge is None:
+        judge = _load_judge(config)
     who = _find_voices(recording, enrolled, config, who_spoke or _who_spoke(), progress)
     transcriber = _ready(transcriber)
     if glossary:
@@ -131,6 +135,11 @@ def analyze(request: Request, config: Config, *, who_spoke: Callable | None = No
         raise AnalyzeError(f"no speech found in {request.recording}: no words were heard "
                            "(give a recording of the dialogue)")
     return Outcome(path, recording.duration, turns, verdicts, who.voices, note)
+
+
+def _silent(audio: np.ndarray) -> bool:
+    """Nothing louder than SILENT_PEAK anywhere (digital silence, or a hiss far below speech)."""
+    return audio.size == 0 or float(np.abs(audio).max()) < SILENT_PEAK
 
 
 def _find_voices(recording: Recording, enrolled, config: Config, who_spoke: Callable,
