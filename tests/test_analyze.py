@@ -131,6 +131,25 @@ def test_the_pipeline_writes_the_live_schema_with_acts_steps_and_verdicts(tmp_pa
     assert "Alex & Sam" in summary and files.html.exists() and len(files.subtitles) == 2
 
 
+def test_history_counts_an_analysis_as_a_session_of_the_couple_marked_analysed(tmp_path):
+    from facilitator.review.history import by_couple, scan_history, text_history
+    from facilitator.review.sample import write_sample
+
+    sessions = tmp_path / "sessions"
+    sessions.mkdir()
+    write_sample(sessions / "20261121-153000.jsonl")
+    turns = [(who, 3.0 * i, 3.0 * i + 2.5) for i, (who, _) in enumerate(DIALOGUE)]
+    analyze(Request(noise_wav(tmp_path / "talk.wav", 46.0), names={"A": "Sam", "B": "Alex"},
+                    record=sessions / "analysed.jsonl"), Config(), who_spoke=fake_who(turns),
+            transcriber=ScriptedTranscriber([text for _, text in DIALOGUE]), judge=WordJudge())
+    couples, hidden = by_couple(scan_history(sessions).entries)
+    assert len(couples) == 1 and len(couples[0].entries) == 2 and hidden == 0
+    listing = text_history(couples)
+    assert "2 sessions (1 analysed from a recording)" in listing
+    assert any(line.endswith("analysed from a recording") for line in listing.splitlines())
+    assert "finishing" not in couples[0].entries[-1].session.weaknesses()
+
+
 def test_one_voice_is_written_and_reported_with_nothing_judged(tmp_path):
     recording = noise_wav(tmp_path / "alone.wav", 12.0)
     record = tmp_path / "alone.jsonl"

@@ -159,6 +159,11 @@ class Session:
     interruptions: list[InterruptionEvent]
     errors: list[str]
     controls: list[ControlEvent]
+    mode: str | None = None      # "analysis": a recording reviewed by `facilitator analyze`
+
+    @property
+    def analysed(self) -> bool:
+        return self.mode == "analysis"
 
     def name(self, speaker: str | None) -> str:
         if speaker in self.names:
@@ -238,7 +243,7 @@ class Session:
             weak.append("balance")
         if len(self.interruptions) >= 2:
             weak.append("interrupting")
-        if not self.completed:
+        if not self.completed and not self.analysed:   # a recording's end is not a session's
             weak.append("finishing")
         return weak
 
@@ -375,4 +380,5 @@ def analyse(events: Iterable[RecordEvent | Event], fallback_id: str = "") -> Ses
         interruptions=interruptions,
         errors=errors,
         controls=controls,
+        mode=header.mode if header is not None and isinstance(header.mode, str) else None,
     )

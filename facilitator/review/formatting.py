@@ -57,4 +57,6 @@ def end(session: Session) -> str:
         "stopped": "stopped early",
         "device_lost": "microphone lost",
         "error": "ended by an error",
+        "input_end": "the recording ended",
+        "analysed": "analysed from a recording",
     }.get(session.end_reason, str(session.end_reason))

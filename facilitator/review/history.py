@@ -68,7 +68,9 @@ class Couple:
     def heading(self) -> str:
         count = len(self.entries)
         demo = " (demo)" if self.demo else ""
-        return f"{self.title}{demo}: {count} session{'s' if count != 1 else ''}"
+        analysed = sum(e.session.analysed for e in self.entries)
+        recorded = f" ({analysed} analysed from a recording)" if analysed else ""
+        return f"{self.title}{demo}: {count} session{'s' if count != 1 else ''}{recorded}"
 
     def matches(self, wanted: str) -> bool:
         """Whether `wanted` names this couple ("Alex & Sam", "Sam & Alex") or one partner."""
