@@ -271,3 +271,52 @@ def test_a_new_appointment_from_the_receiver_starts_the_next_round():
 def test_the_first_sender_is_found_from_a_reply_heard_first():
     read = judged([("B", "So you're saying you felt lonely. Did I get that?"), ("A", "Yes.")])
     assert read[0].sender == "A" and read[0].role == "receiver"
+
+
+# -- whole dialogues as a recogniser writes them (fillers, slips, other wordings) ---------------
+TRANSCRIBED = [
+    ("B", "Hey, do you have a few minutes to talk? There's something on my mind.", "other"),
+    ("A", "Sure, I'm all ears.", "other"),
+    ("B", "So, um, I've been feeling really overwhelmed with the kids in the mornings.", "message"),
+    ("B", "Like, I do breakfast and the lunches and the school run, all by myself.", "message"),
+    ("A", "Okay, so what I'm hearing is you feel overwhelmed in the mornings because you do "
+          "breakfast, the lunches and the school run on your own. Did I get mad?", "mirror"),
+    ("B", "Yeah, pretty much.", "other"),
+    ("A", "Is there more about that?", "more"),
+    ("B", "Yeah there is. I'm scared I'll snap at them one of these days.", "message"),
+    ("A", "You're scared you'll snap at the kids one of these days.", "mirror"),
+    ("B", "Mm-hmm. No, that's it.", "other"),
+    ("A", "So overall, you feel overwhelmed doing the mornings alone and you're scared you'll "
+          "snap at the kids. Did I get it all?", "summary"),
+    ("B", "You did.", "other"),
+    ("A", "You make a lot of sense, I mean, three kids and no help, of course you're overwhelmed.", "validation"),
+    ("A", "And I'm guessing you feel alone and maybe a bit resentful. Is that what you're feeling?", "empathy"),
+    ("B", "Yes. Thank you.", "other"),
+    ("A", "Okay. Can I have a turn? Is this a good time?", "other"),
+    ("B", "Yes.", "other"),
+    ("A", "When you check your phone while I'm talking I feel like I don't matter.", "message"),
+    ("B", "If I heard you correctly, when I check my phone while you talk you feel you don't matter.", "mirror"),
+]
+
+
+def test_a_transcribed_dialogue_reads_as_its_acts():
+    reader = DialogueReader()
+    read = [reader.read(who, text) for who, text, _ in TRANSCRIBED]
+    assert [r.act for r in read] == [act for _, _, act in TRANSCRIBED]
+    assert read[0].sender == "B" and read[17].sender == "A" and read[17].round == 2
+    summary = read[10].judgements[0]
+    assert summary.kind == "summary" and len(summary.context) == 3
+    assert read[8].judgements[0].context == ["I'm scared I'll snap at them one of these days."]
+
+
+def test_the_receivers_own_feelings_in_place_of_empathy_are_a_missed_empathy_not_a_new_round():
+    validated = SUMMARISED + [("B", "That makes sense, because I left you alone.")]
+    read = judged(validated + [("B", "Honestly I feel terrible too, like the worst partner ever.")])
+    assert (read[-1].act, read[-1].round, read[-1].sender) == ("empathy", 1, "A")
+    assert read[-1].judgements[0].kind == "empathy"
+
+
+def test_a_mirror_that_thanks_is_still_a_mirror():
+    assert last_act([("A", "Thank you for picking up my mom from the airport, I felt so supported."),
+                     ("B", "So you wanted to say thank you for me picking up your mom, and you felt "
+                           "supported. Did I get that?")]) == "mirror"

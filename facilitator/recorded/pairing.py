@@ -119,8 +119,9 @@ class DialogueReader:
             return False
         if cues.plain_answer or not cues.content or cues.has("courtesy"):
             return False
-        speaks_of_self = cues.has("sender_start") or cues.first_person > cues.second_person
-        return speaks_of_self or self.phase == "empathised"
+        # Before the empathy, the Receiver's own feelings are a reply that missed (judged as
+        # the validation or empathy it stands in for), not a message of their own.
+        return self.phase == "empathised"
 
     def _judged(self, kind: str, context: list[str], reply: str, fresh: bool) -> Judgement:
         attempt = 1 if fresh else self.attempts.get(kind, 0) + 1
@@ -186,6 +187,9 @@ class DialogueReader:
         if cues.has("more") and cues.more_rest <= cue_limit():
             self.phase = "more_asked"
             return "more", "more", []
+        mirroring = phase in ("message", "mirrored", "missed", "more_asked")
+        if self.messages and cues.content and (mirroring or (cues.frame and phase != "no_more")):
+            return self._mirror(text, cues)
         if cues.has("appreciation"):
             self.phase = "appreciation"
             return "appreciation", "appreciate", []
@@ -193,10 +197,6 @@ class DialogueReader:
             return "request", "request", []
         if not cues.content or not self.messages:
             return "other", self.step, []
-        if cues.frame or phase in ("message", "mirrored", "missed", "more_asked"):
-            if phase == "no_more":
-                return self._late("summary", "summary", "summarised", text)
-            return self._mirror(text, cues)
         by_place = {"no_more": ("summary", "summary", "summarised"),
                     "summarised": ("validation", "validate", "validated"),
                     "validated": ("empathy", "empathize", "empathised")}.get(phase)
