@@ -350,3 +350,24 @@ def test_one_voice_says_so_and_judges_nothing(rendered, tmp_path, capsys, monkey
     events = lines(record)
     assert not [e for e in events if e["type"] == "verdict"]
     assert "only one voice" in record.with_suffix(".html").read_text(encoding="utf-8")
+
+
+def test_stopped_part_way_the_record_ends_so_that_resume_leaves_it_alone(tmp_path):
+    turns = [(who, 3.0 * i, 3.0 * i + 2.5) for i, (who, _) in enumerate(DIALOGUE)]
+
+    class Interrupted(ScriptedTranscriber):
+        def transcribe(self, audio, context=""):
+            if len(self.texts) == len(DIALOGUE) - 3:
+                raise KeyboardInterrupt
+            return super().transcribe(audio, context)
+
+    record = tmp_path / "cut.jsonl"
+    with pytest.raises(KeyboardInterrupt):
+        analyze(Request(noise_wav(tmp_path / "talk.wav", 46.0), record=record), Config(),
+                who_spoke=fake_who(turns), transcriber=Interrupted([t for _, t in DIALOGUE]),
+                judge=WordJudge())
+    events = lines(record)
+    assert [e["type"] for e in events if e["type"] == "turn"] == ["turn"] * 3
+    assert events[-1]["type"] == "end" and events[-1]["reason"] == "analysed"
+    assert "stopped before the end" in events[-2]["message"]
+    assert events[-1]["t"] == max(e["t"] for e in events)

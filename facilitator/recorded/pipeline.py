@@ -129,6 +129,10 @@ def analyze(request: Request, config: Config, *, who_spoke: Callable | None = No
     note = ONE_VOICE if who.voices == 1 else None
     try:
         turns, verdicts = _work_through(recording, who, transcriber, judge, record, note, progress)
+    except KeyboardInterrupt:          # Ctrl-C, SIGTERM: the record says how far it got
+        if record.written:
+            record.stopped()
+        raise
     finally:
         record.close()
     if record.written == 0:

@@ -32,12 +32,14 @@ class AnalysisRecord:
         self.who = who
         self.writer: RecordWriter | None = None
         self.written = 0
+        self.last_t = 0.0
         self._step: tuple[str, int, str] | None = None
 
     def _write(self, event) -> None:
         self.begin()
         self.writer.write(event)
         self.written += 1
+        self.last_t = max(self.last_t, float(event.t))
 
     def begin(self) -> None:
         """Create the record and write its head (once)."""
@@ -74,6 +76,13 @@ class AnalysisRecord:
             t=t, kind=verdict.kind, label=verdict.label, score=verdict.score,
             missing=list(verdict.missing), intrusions=list(verdict.intrusions),
             passed=verdict.passed, step=read.step, round=read.round, attempt=attempt))
+
+    def stopped(self) -> None:
+        """Stopped part-way (Ctrl-C): a note and the end, so that `resume` leaves it alone."""
+        t = self.last_t
+        self.note(t, "the analysis was stopped before the end of the recording; analyse it "
+                     "again for a whole record")
+        self.end(t)
 
     def end(self, t: float) -> None:
         self._write(EndEvent(t=t, reason=END_REASON))
