@@ -8,7 +8,8 @@ each a message and exit code 2 with nothing written.
 End to end (real voices, Whisper tiny.en, the judges): a two-voice espeak-ng dialogue,
 rendered once for the module (appointment, message, a good and a bad mirror, "is there
 more?", summary, validation, empathy), analysed without enrollment and, as MP3, with
-enrollment; its MP3, M4A and FLAC versions decode to the same audio; one voice alone.
+enrollment; its MP3, M4A, FLAC, OGG/Opus, WebM and MP4 versions (any rate, identical
+stereo channels) decode to the same audio; one voice alone.
 """
 
 from __future__ import annotations
@@ -227,6 +228,10 @@ def _render(script: list[tuple[str, str]], gap_s: float = 1.2) -> tuple[np.ndarr
     return np.concatenate(parts), times
 
 
+FORMATS = (("mp3", "mp3"), ("m4a", "aac"), ("flac", "flac"), ("ogg", "libopus"),
+           ("webm", "libopus"), ("mp4", "aac"))
+
+
 @pytest.fixture(scope="module")
 def rendered(tmp_path_factory):
     import av  # noqa: F401  (PyAV: the encoders for the MP3 / M4A / FLAC versions)
@@ -240,14 +245,14 @@ def rendered(tmp_path_factory):
               for who, text in ENROLL.items()}
     return {"folder": folder, "wav": wav, "times": times, "enroll": enroll,
             **{fmt: _encode(wav, folder / f"dialogue.{fmt}", codec)
-               for fmt, codec in (("mp3", "mp3"), ("m4a", "aac"), ("flac", "flac"))}}
+               for fmt, codec in FORMATS}}
 
 
 def _encode(source: Path, target: Path, codec: str) -> Path:
     """The WAV encoded with PyAV (44.1 kHz stereo for the lossy ones, as phones write them)."""
     import av
 
-    rate = 16000 if codec == "flac" else 44100
+    rate = {"flac": 16000, "libopus": 48000}.get(codec, 44100)
     with av.open(str(source)) as inp, av.open(str(target), "w") as out:
         stream = out.add_stream(codec, rate=rate)
         stream.layout = "mono" if codec == "flac" else "stereo"
@@ -311,9 +316,9 @@ def test_analyze_without_enrollment_finds_the_speakers_and_judges_the_mirrors(re
 
 
 @pytest.mark.e2e
-def test_mp3_m4a_and_flac_versions_decode_to_the_same_dialogue(rendered):
+def test_mp3_m4a_flac_ogg_webm_and_mp4_versions_decode_to_the_same_dialogue(rendered):
     reference = read_recording(rendered["wav"]).audio
-    for fmt in ("mp3", "m4a", "flac"):
+    for fmt, _ in FORMATS:
         audio = read_recording(rendered[fmt]).audio
         assert audio.ndim == 1, fmt                    # identical stereo channels are mixed down
         assert abs(len(audio) - len(reference)) < 0.1 * RATE, fmt
@@ -371,3 +376,21 @@ def test_stopped_part_way_the_record_ends_so_that_resume_leaves_it_alone(tmp_pat
     assert events[-1]["type"] == "end" and events[-1]["reason"] == "analysed"
     assert "stopped before the end" in events[-2]["message"]
     assert events[-1]["t"] == max(e["t"] for e in events)
+
+
+def test_a_stereo_file_is_two_microphones_only_when_its_channels_differ(tmp_path):
+    rng = np.random.default_rng(2)
+    left = (rng.standard_normal(RATE * 2) * 3000).astype(np.int16)
+    right = (rng.standard_normal(RATE * 2) * 3000).astype(np.int16)
+
+    def stereo(path, a, b, rate=RATE):
+        with wave.open(str(path), "wb") as out:
+            out.setnchannels(2)
+            out.setsampwidth(2)
+            out.setframerate(rate)
+            out.writeframes(np.stack([a, b], axis=1).tobytes())
+        return path
+
+    assert read_recording(stereo(tmp_path / "two.wav", left, right)).audio.shape == (RATE * 2, 2)
+    same = read_recording(stereo(tmp_path / "same.wav", left, left, rate=48000)).audio
+    assert same.ndim == 1 and abs(len(same) - RATE * 2 / 3) < 10      # 48 kHz read as 16 kHz
