@@ -394,3 +394,19 @@ def test_a_stereo_file_is_two_microphones_only_when_its_channels_differ(tmp_path
     assert read_recording(stereo(tmp_path / "two.wav", left, right)).audio.shape == (RATE * 2, 2)
     same = read_recording(stereo(tmp_path / "same.wav", left, left, rate=48000)).audio
     assert same.ndim == 1 and abs(len(same) - RATE * 2 / 3) < 10      # 48 kHz read as 16 kHz
+
+
+def test_a_defect_inside_is_one_line_not_a_traceback(tmp_path, monkeypatch, capsys):
+    from facilitator.recorded import pipeline
+
+    def broken(audio, **kwargs):
+        raise RuntimeError("the voices room fell over")
+
+    monkeypatch.setattr(pipeline, "_who_spoke", lambda: broken)
+    monkeypatch.setattr(pipeline, "_load_transcriber", lambda config, names: (ScriptedTranscriber([]), ""))
+    monkeypatch.setattr(pipeline, "_load_judge", lambda config: WordJudge())
+    monkeypatch.setenv("FACILITATOR_DATA_DIR", str(tmp_path / "data"))
+    assert main(["analyze", str(noise_wav(tmp_path / "talk.wav", 3.0))]) == 1
+    err = capsys.readouterr().err
+    assert "internal error: RuntimeError: the voices room fell over" in err and "Traceback" not in err
+    assert not (tmp_path / "data").exists()

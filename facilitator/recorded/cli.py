@@ -9,6 +9,7 @@ existing --record; a configuration or model problem); 3 done, but only one voice
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from pathlib import Path
 
@@ -55,6 +56,8 @@ def run_analyze(args: argparse.Namespace) -> int:
     from facilitator.recorded.pipeline import AnalyzeError, Request, analyze
     from facilitator.recorded.progress import for_terminal
     from facilitator.record import RecordExists, RecordWriteError
+    from facilitator.dialogue import ScriptError
+    from facilitator.prompts import PromptsError
     from facilitator.transcribe import ModelError
 
     try:
@@ -72,7 +75,7 @@ def run_analyze(args: argparse.Namespace) -> int:
     progress = for_terminal()
     try:
         outcome = analyze(request, config, progress=progress)
-    except (AnalyzeError, ModelError, RecordExists) as error:
+    except (AnalyzeError, ModelError, RecordExists, ScriptError, PromptsError) as error:
         progress.close()
         print(f"Cannot analyse: {error}", file=sys.stderr)
         return 2
@@ -85,6 +88,12 @@ def run_analyze(args: argparse.Namespace) -> int:
     except OSError as error:
         progress.close()
         print(f"Cannot write the record: {_problem(error)}", file=sys.stderr)
+        return 1
+    except Exception as error:        # a defect: one line (the details with --verbose)
+        progress.close()
+        logging.getLogger(__name__).debug("analyze failed", exc_info=True)
+        print(f"Cannot analyse: internal error: {type(error).__name__}: {error} "
+              "(run with --verbose for the details)", file=sys.stderr)
         return 1
     progress.close()
     print(f"Analysed {args.recording}: {outcome.duration / 60:.1f} min, {outcome.turns} turns, "
