@@ -3,13 +3,11 @@
 
 webrtcvad with the turn room's settings (`[turns] vad_aggressiveness`, `frame_ms`) says per
 frame whether it is speech, as live; frames far below the loudest part of the recording
-never are (as `speakers.audio.voiced_mask`). pyannote's segmentation network (the
-`OverlapDetector` of the speaker room, about 4 ms per second of audio) confirms it: a frame
-counts only where the network also hears speech, so noise, music or a hum that webrtcvad
+never are (as `speakers.audio.voiced_mask`). `local.py` then keeps only the frames where
+pyannote's segmentation network hears a voice too, so noise, music or a hum that webrtcvad
 takes for a voice are left out. Frames are grouped into pieces split at every gap of
-`PIECE_GAP_S` or more; a piece is then one voice except where one partner hands straight
-over to the other, which the voices find (`voices.py`). Nothing here decides where a turn
-ends: a pause inside a turn and the gap between two turns look alike.
+`PIECE_GAP_S` or more. Nothing here decides where a turn ends: a pause inside a turn and
+the gap between two turns look alike.
 
 The audio is worked through in blocks of `BLOCK_S`: nothing holds per-sample copies of a
 whole long recording (per frame, one bool and one float).
@@ -28,7 +26,6 @@ from facilitator.core import SAMPLE_RATE, to_int16
 
 BLOCK_S = 60.0            # audio worked through at once
 PIECE_GAP_S = 0.15        # a silence this long ends a piece (word gaps inside speech are shorter)
-NETWORK_SPEECH = 0.35     # the segmentation network's P(speech) a frame needs
 QUIET_DB = 40.0           # frames this far below the recording's loud frames are never speech
 FLOOR_DB = -75.0          # ... nor those below this level (digital silence, hiss)
 MIN_PIECE_S = 0.09        # shorter bursts are not speech pieces
@@ -51,10 +48,10 @@ def mono_block(audio: np.ndarray, lo: int, hi: int) -> np.ndarray:
     return np.asarray(block, np.float32)
 
 
-def find_speech(audio: np.ndarray, config: TurnsConfig, network=None,  # noqa: ANN001
+def find_speech(audio: np.ndarray, config: TurnsConfig,
                 progress: Callable[[float], None] | None = None) -> Speech:
-    """The speech of mono or (n, 2) float32 16 kHz `audio`; `network` an OverlapDetector
-    (or None: webrtcvad alone). `progress` gets the fraction of the audio done."""
+    """The speech of mono or (n, 2) float32 16 kHz `audio` by webrtcvad; `progress` gets
+    the fraction of the audio done."""
     frame_ms = config.frame_ms if config.frame_ms in (10, 20, 30) else 30
     step = SAMPLE_RATE * frame_ms // 1000
     frame_s = step / SAMPLE_RATE
@@ -62,7 +59,6 @@ def find_speech(audio: np.ndarray, config: TurnsConfig, network=None,  # noqa: A
     vad = webrtcvad.Vad(config.vad_aggressiveness)
     vad_says = np.zeros(n_frames, bool)
     levels = np.full(n_frames, -120.0, np.float32)
-    heard = np.ones(n_frames, bool)
     block_frames = max(1, int(BLOCK_S / frame_s))
     for first in range(0, n_frames, block_frames):
         last = min(n_frames, first + block_frames)
@@ -74,28 +70,12 @@ def find_speech(audio: np.ndarray, config: TurnsConfig, network=None,  # noqa: A
         for i in range(last - first):
             if pcm[i].any():
                 vad_says[first + i] = vad.is_speech(pcm[i].tobytes(), SAMPLE_RATE)
-        if network is not None:
-            heard[first:last] = _network_hears(network, audio, first, last, step, n_frames)
         if progress is not None:
             progress(last / max(n_frames, 1))
     loud = levels > max(float(np.percentile(levels, 95)) - QUIET_DB, FLOOR_DB) if n_frames \
         else np.zeros(0, bool)
-    voiced = vad_says & loud & heard
+    voiced = vad_says & loud
     return Speech(frame_s, voiced, pieces_of(voiced, frame_s))
-
-
-def _network_hears(network, audio: np.ndarray, first: int, last: int, step: int,  # noqa: ANN001
-                   n_frames: int) -> np.ndarray:
-    """Frames [first, last) where the segmentation network hears speech; it is run with
-    a second of context on either side so a block's edges are heard like its middle."""
-    pad = int(1.0 * SAMPLE_RATE)
-    lo = max(0, first * step - pad)
-    hi = min(n_frames * step, last * step + pad)
-    fp = network.frames(mono_block(audio, lo, hi))
-    if fp.times.size == 0:
-        return np.ones(last - first, bool)
-    centres = (np.arange(first, last) + 0.5) * step / SAMPLE_RATE - lo / SAMPLE_RATE
-    return np.interp(centres, fp.times, fp.speech) >= NETWORK_SPEECH
 
 
 def pieces_of(voiced: np.ndarray, frame_s: float, gap_s: float = PIECE_GAP_S,

@@ -24,6 +24,7 @@ BOTH_SHARE = 0.5          # share of the chunks hearing a frame that hear two vo
                           # for the frame to hold both
 END_PAD_S = 0.2           # a turn reaches this far into the silence around it (at most
                           # half the gap to its neighbour)
+PIECE_MARGIN = 0.1        # cosine by which a short piece must lean to the other voice
 GAP_FRAMES = 5            # unvoiced frames (at 30 ms) that separate two runs
 
 
@@ -74,6 +75,27 @@ def frame_labels(voiced: np.ndarray, votes: np.ndarray, both: np.ndarray) -> np.
     out[out < 0] = 0
     labels[idx] = out
     return labels
+
+
+def overrule_pieces(labels: np.ndarray, pieces: list[tuple[float, float]],
+                    embeddings: dict[int, np.ndarray], centres: np.ndarray,
+                    frame_s: float) -> np.ndarray:
+    """A short piece of speech between two silences all given to one voice, whose own
+    embedding is at least `PIECE_MARGIN` nearer the other voice's centre, goes to the
+    other voice: the segmentation network can take a short answer ("Okay.") for the
+    voice around it."""
+    out = labels.copy()
+    for i, emb in embeddings.items():
+        start, end = pieces[i]
+        span = np.arange(int(start / frame_s), min(int(np.ceil(end / frame_s)), labels.size))
+        span = span[labels[span] >= 0]
+        if span.size == 0 or (labels[span] != labels[span[0]]).any():
+            continue
+        own = int(labels[span[0]])
+        cos = centres @ emb
+        if cos[1 - own] - cos[own] >= PIECE_MARGIN:
+            out[span] = 1 - own
+    return out
 
 
 def _runs(labels: np.ndarray) -> list[list[int]]:

@@ -32,10 +32,13 @@ import numpy as np
 
 from facilitator.core import SAMPLE_RATE
 from facilitator.recorded.clusters import embed_pieces, two_clusters, unit_centre
-from facilitator.recorded.local import Tracks, follow
+from facilitator.recorded.handover import level_lean, refine, voice_lean
+from facilitator.recorded.local import Tracks, follow, pooled
 from facilitator.recorded.mics import SURE_DB, channel_split, channels_differ
 from facilitator.recorded.speech import find_speech, mono_block
-from facilitator.recorded.stretches import frame_labels, frame_votes, turns_of
+from facilitator.recorded.stretches import (
+    frame_labels, frame_votes, overrule_pieces, turns_of,
+)
 
 if TYPE_CHECKING:
     from facilitator.config import Config
@@ -107,27 +110,42 @@ def who_spoke(audio: np.ndarray, *, enrolled: dict[str, np.ndarray] | None = Non
     model, network = _models()
     method = "enrolled" if enrolled else ("channels" if stereo else "clusters")
     centres = _enrolled_centres(model, enrolled, config) if enrolled else None
-    speech = find_speech(audio, config.turns, network, lambda f: report(0.25 * f))
-    mono = lambda lo, hi: mono_block(audio, lo, hi)  # noqa: E731
-    tracks = follow(model, network, speech.voiced, speech.frame_s, mono, audio.shape[0],
-                    lambda f: report(0.25 + 0.7 * f)) if speech.pieces else None
-    if tracks is None or tracks.size == 0:
+    speech = find_speech(audio, config.turns, lambda f: report(0.1 * f))
+    tracks, voiced = follow(model, network, speech.voiced, speech.frame_s,
+                            lambda lo, hi: mono_block(audio, lo, hi), audio.shape[0],
+                            speech.pieces, lambda f: report(0.1 + 0.85 * f))
+    if tracks.size == 0 or not voiced.any():
         report(1.0)
         return WhoSpoke([], 0, method, NO_SPEECH_NOTE)
-    note = None
+    emb, solo_s = tracks.arrays()
+    note, midpoint = None, None
     if centres is not None:
-        labels, sure = _nearest(tracks.emb, centres)
+        labels, sure = _nearest(emb, centres)
         voices = 2
     elif stereo:
-        labels, sure, voices, note = _by_channels(audio, tracks, speech.frame_s)
+        labels, sure, midpoint = _by_channels(audio, tracks, emb, solo_s, speech.frame_s)
+        voices = 2
         if labels is None:
-            method = "clusters"
+            method, note = "clusters", MIXED_NOTE
     if method == "clusters":
-        labels, sure, voices = _by_clusters(tracks)
+        labels, sure, voices = _by_clusters(emb, solo_s)
         note = note if voices == 2 else ONE_VOICE_NOTE
-    votes, certain, both = frame_votes(speech.voiced.size, tracks, labels, sure)
-    found = turns_of(frame_labels(speech.voiced, votes, both), votes, certain, speech.frame_s,
-                     config.turns)
+    votes, certain, both = frame_votes(voiced.size, tracks, labels, sure)
+    heard = frame_labels(voiced, votes, both)
+    if voices == 2:
+        if midpoint is not None:
+            lean = level_lean(audio, midpoint)
+        else:
+            if centres is None:
+                weight = np.minimum(solo_s, 5.0)
+                centres = np.stack([unit_centre(emb[labels == k], weight[labels == k])
+                                    for k in (0, 1)])
+            heard = overrule_pieces(heard, tracks.pieces, tracks.piece_emb, centres,
+                                    speech.frame_s)
+            lean = voice_lean(model, lambda lo, hi: mono_block(audio, lo, hi), audio.shape[0],
+                              centres, pooled)
+        heard = refine(heard, speech.frame_s, speech.pieces, lean)
+    found = turns_of(heard, votes, certain, speech.frame_s, config.turns)
     names = ("A", "B")
     if method != "enrolled" and found and found[0].label == 1:
         names = ("B", "A")               # A is the voice heard first
@@ -152,53 +170,54 @@ def _nearest(emb: np.ndarray, centres: np.ndarray) -> tuple[np.ndarray, np.ndarr
     return labels, 1.0 / (1.0 + np.exp(-SCALE * np.abs(lean)))
 
 
-def _by_clusters(tracks: Tracks) -> tuple[np.ndarray, np.ndarray, int]:
+def _by_clusters(emb: np.ndarray, solo_s: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
     """Labels, confidences and the number of voices from two clusters of the tracks."""
-    use = tracks.solo_s >= CLUSTER_TRACK_S
+    use = solo_s >= CLUSTER_TRACK_S
     if use.sum() < 2:
-        use = np.ones(tracks.size, bool)
-    weight = np.minimum(tracks.solo_s, 5.0)
-    labels, centres = two_clusters(tracks.emb[use], weight[use])
-    second = min(tracks.solo_s[use][labels == k].sum() for k in (0, 1))
+        use = np.ones(solo_s.size, bool)
+    weight = np.minimum(solo_s, 5.0)
+    labels, centres = two_clusters(emb[use], weight[use])
+    second = min(solo_s[use][labels == k].sum() for k in (0, 1))
     if float(centres[0] @ centres[1]) > SAME_VOICE_COS or second < MIN_SECOND_VOICE_S:
-        return np.zeros(tracks.size, int), np.ones(tracks.size), 1
-    labels, sure = _nearest(tracks.emb, centres)
+        return np.zeros(solo_s.size, int), np.ones(solo_s.size), 1
+    labels, sure = _nearest(emb, centres)
     # the centres once more from every track given to them
     if all((labels == k).any() for k in (0, 1)):
-        centres = np.stack([unit_centre(tracks.emb[labels == k], weight[labels == k])
-                            for k in (0, 1)])
-        labels, sure = _nearest(tracks.emb, centres)
+        centres = np.stack([unit_centre(emb[labels == k], weight[labels == k]) for k in (0, 1)])
+        labels, sure = _nearest(emb, centres)
     return labels, sure, 2
 
 
-def _by_channels(audio: np.ndarray, tracks: Tracks, frame_s: float):  # noqa: ANN202
-    """Labels by the microphone each track is louder on, the voice deciding where the
-    levels do not; (None, ...) when the channels do not tell the partners apart."""
+def _by_channels(audio: np.ndarray, tracks: Tracks, emb: np.ndarray, solo_s: np.ndarray,  # noqa: ANN202
+                 frame_s: float):
+    """Labels by the microphone each track is louder on (label 0: channel 0), the voice
+    deciding where the levels do not, their confidences and the channels' midpoint (dB);
+    (None, None, None) when the channels do not tell the partners apart."""
     step = int(round(frame_s * SAMPLE_RATE))
-    diff = np.zeros(tracks.size)
+    diff = np.zeros(solo_s.size)
     for i, frames in enumerate(tracks.frames):
         power = np.zeros(2)
         for f in frames[:: max(1, frames.size // 200)]:
             block = audio[f * step: (f + 1) * step]
             power += np.mean(np.square(block, dtype=np.float32), axis=0)
         diff[i] = 10 * np.log10((power[0] + 1e-10) / (power[1] + 1e-10))
-    split = channel_split(diff, np.minimum(tracks.solo_s, 5.0))
+    split = channel_split(diff, np.minimum(solo_s, 5.0))
     if not split.usable:
-        return None, None, 0, MIXED_NOTE
+        return None, None, None
     lean = split.difference_db - split.midpoint_db          # > 0: nearer microphone 0
     labels = (lean < 0).astype(int)
     sure = 1.0 / (1.0 + np.exp(-np.abs(lean)))
     doubtful = np.abs(lean) < SURE_DB
     if doubtful.any() and (~doubtful).any():
-        weight = np.minimum(tracks.solo_s, 5.0)
+        weight = np.minimum(solo_s, 5.0)
         centres = []
         for k in (0, 1):
             pick = ~doubtful & (labels == k)
-            centres.append(unit_centre(tracks.emb[pick], weight[pick]) if pick.any()
-                           else np.zeros(tracks.emb.shape[1], np.float32))
-        by_voice, voice_sure = _nearest(tracks.emb[doubtful], np.stack(centres))
+            centres.append(unit_centre(emb[pick], weight[pick]) if pick.any()
+                           else np.zeros(emb.shape[1], np.float32))
+        by_voice, voice_sure = _nearest(emb[doubtful], np.stack(centres))
         labels[doubtful], sure[doubtful] = by_voice, voice_sure
-    return labels, sure, 2, None
+    return labels, sure, split.midpoint_db
 
 
 def _enrolled_centres(model, enrolled: dict[str, np.ndarray], config: "Config") -> np.ndarray:  # noqa: ANN001
@@ -219,7 +238,7 @@ def _enrolled_centres(model, enrolled: dict[str, np.ndarray], config: "Config") 
             raise VoicesError(f"the voice sample of partner {label} cannot be used: "
                               f"{check.reason} Give a recording with a few sentences of that "
                               "partner alone")
-        found = find_speech(sample, config.turns, None)
+        found = find_speech(sample, config.turns)
         pieces = found.pieces or [(0.0, sample.size / SAMPLE_RATE)]
         units = embed_pieces(model, sample, found.voiced, found.frame_s, pieces,
                              lambda lo, hi, s=sample: s[lo:hi])
