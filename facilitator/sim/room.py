@@ -26,6 +26,7 @@ from facilitator.sim.played import PlayedLine
 from facilitator.sim.voices import PARTNER_VOICES, phrases_with_pauses
 
 END_OF_LINES_S = 8.0       # after the last line, this long a silence ends the input
+MAX_REPLAYS = 2            # a step asked again with no line of its own ahead: its last line, this often
 
 
 @dataclass
@@ -129,6 +130,8 @@ class SimulatedRoom:
         self._closed = False
         self._waiting_since = 0.0
         self._step: str | None = None
+        self._last_for_step: dict[str, int] = {}   # step -> the line last played for it
+        self._replays: dict[str, int] = {}          # step -> its last line said again, since the last new line
         self.echo = echo
         self._echoes: list[tuple[float, np.ndarray]] = []
 
@@ -163,12 +166,21 @@ class SimulatedRoom:
         spread = self.rng.uniform(-self.reaction_spread_s, self.reaction_spread_s)
         return max(0.0, self.reaction_s + spread)
 
-    def _next_line(self, index: int) -> int:
-        """The next line for the step the dialogue is in (lines for other steps are passed over)."""
+    def _next_line(self, index: int) -> tuple[int, int]:
+        """(the line to play, the next line after it): the next line for the step the
+        dialogue is in, lines for other steps passed over. When none of the next lines is for
+        it and the step is asked again (a retry), the partner says their last line for it
+        again, at most MAX_REPLAYS times before a new line is played; failing that, the next line."""
         for ahead in range(index, min(index + 3, len(self.lines))):
             if self.lines[ahead].step in (None, self._step):
-                return ahead
-        return index
+                self._replays.clear()
+                return ahead, ahead + 1
+        replays = self._replays.get(self._step, 0)
+        if self._step in self._last_for_step and replays < MAX_REPLAYS:
+            self._replays[self._step] = replays + 1
+            return self._last_for_step[self._step], index
+        self._replays.clear()
+        return index, index + 1
 
     def _echo(self, t: float, n: int) -> np.ndarray | None:
         mixed = None
@@ -186,6 +198,8 @@ class SimulatedRoom:
     def _start(self, index: int, t: float) -> np.ndarray:
         """What the microphone hears of line `index`, starting at `t`; noted as played."""
         line = self.lines[index]
+        if line.step is not None:
+            self._last_for_step[line.step] = index
         dry = line.audio
         end = t + len(dry) / SAMPLE_RATE
         self.spoken.append((line.speaker, t, end))
@@ -213,10 +227,9 @@ class SimulatedRoom:
             t = position / SAMPLE_RATE
             if playing is None and index < len(self.lines) and self.next_start is not None \
                     and t >= self.next_start:
-                index = self._next_line(index)
-                playing, offset = self._start(index, t), 0
+                chosen, index = self._next_line(index)
+                playing, offset = self._start(chosen, t), 0
                 self.next_start = None
-                index += 1
             if playing is not None:
                 block = playing[offset:offset + n]
                 offset += n

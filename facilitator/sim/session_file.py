@@ -16,7 +16,7 @@ import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Collection
+from typing import Any, Callable, Collection
 
 import numpy as np
 
@@ -75,7 +75,7 @@ def load_session(path: str | Path, steps: Collection[str] | None = None) -> Sess
     except tomllib.TOMLDecodeError as error:
         raise SessionFileError(f"{path} is not valid TOML ({error}); fix that line ({FORMAT_HINT})") from None
     where = _Where(path, text)
-    _only(data, SECTIONS, where, "the file", "a section")
+    _only(data, SECTIONS, where, "the file", "section")
     session = SessionFile(path)
     session.names = _labelled(data, "names", where, _text)
     session.voices = {**PARTNER_VOICES, **_labelled(data, "voices", where, _text)}
@@ -114,13 +114,17 @@ def render_session(session: SessionFile, lines: list[Line] | None = None) -> lis
             speak_to_array("Hello.", voice)
         except SpeechError as error:
             raise SessionFileError(f"{session.path}: [voices] {label} = {voice!r} cannot speak "
-                                   f"({error}); give an espeak-ng voice such as \"en-us+m7\" "
+                                   f"({_one_line(error)}); give an espeak-ng voice such as \"en-us+m7\" "
                                    "(`espeak-ng --voices` lists them) or \"piper:joe\"") from None
     try:
         render_lines(lines, session.voices, session.room.pause_s)
     except SpeechError as error:
-        raise SessionFileError(f"{session.path}: a line could not be rendered ({error})") from None
+        raise SessionFileError(f"{session.path}: a line could not be rendered ({_one_line(error)})") from None
     return lines
+
+
+def _one_line(error: Exception) -> str:
+    return " ".join(str(error).split())
 
 
 class _Where:
@@ -132,9 +136,10 @@ class _Where:
         self.line_numbers = [n for n, row in enumerate(text.splitlines(), start=1)
                              if re.match(r"\s*\[\[\s*lines\s*\]\]", row)]
 
-    def line(self, index: int) -> str:
+    def line(self, index: int, field: str = "") -> str:
+        """`lines[3] text (the [[lines]] at line 27)`."""
         at = f" (the [[lines]] at line {self.line_numbers[index]})" if index < len(self.line_numbers) else ""
-        return f"lines[{index}]{at}"
+        return f"lines[{index}]{' ' + field if field else ''}{at}"
 
     def error(self, place: str, problem: str) -> SessionFileError:
         return SessionFileError(f"{self.path}: {place}: {problem}")
@@ -247,46 +252,50 @@ def _speaker(value: Any, where: _Where, place: str) -> str:
     return label
 
 
-def _said(item: dict, where: _Where, place: str) -> tuple[str, np.ndarray | None]:
-    """(text, recording) of a line or an interrupt: exactly one of `text` and `audio`."""
+def _said(item: dict, where: _Where, place: Callable[[str], str]) -> tuple[str, np.ndarray | None]:
+    """(text, recording) of a line or an interrupt: exactly one of `text` and `audio`.
+    `place(field)` names where a field is."""
     has_text, has_audio = "text" in item, "audio" in item
     if has_text == has_audio:
         problem = "has both text and audio" if has_text else "has neither text nor audio"
-        raise where.error(place, f"{problem}; give exactly one: text = \"...\" (rendered with the "
-                                 "partner's voice) or audio = \"file.wav\" (a recording)")
+        raise where.error(place(""), f"{problem}; give exactly one: text = \"...\" (rendered with "
+                                     "the partner's voice) or audio = \"file.wav\" (a recording)")
     if has_text:
-        return _text(item["text"], where, f"{place} text"), None
-    path = _recording_path(item["audio"], where, f"{place} audio")
-    return "", _decode(path, where, f"{place} audio")
+        return _text(item["text"], where, place("text")), None
+    path = _recording_path(item["audio"], where, place("audio"))
+    return "", _decode(path, where, place("audio"))
 
 
 def _line(index: int, item: dict, where: _Where, steps: set[str] | None) -> Line:
-    place = where.line(index)
-    _only(item, LINE_KEYS, where, place, "key")
+    def place(field: str) -> str:
+        return where.line(index, field)
+
+    _only(item, LINE_KEYS, where, place(""), "key")
     if "speaker" not in item:
-        raise where.error(place, "has no speaker; add speaker = \"A\" or speaker = \"B\"")
-    speaker = _speaker(item["speaker"], where, f"{place} speaker")
+        raise where.error(place(""), "has no speaker; add speaker = \"A\" or speaker = \"B\"")
+    speaker = _speaker(item["speaker"], where, place("speaker"))
     step = None
     if "step" in item:
-        step = _text(item["step"], where, f"{place} step")
+        step = _text(item["step"], where, place("step"))
         if steps is not None and step not in steps:
-            raise where.error(f"{place} step", f"unknown step {step!r}; the dialogue's steps are "
-                                               f"{', '.join(sorted(steps))}")
+            raise where.error(place("step"), f"unknown step {step!r}; the dialogue's steps are "
+                                             f"{', '.join(sorted(steps))}")
     text, recording = _said(item, where, place)
     interrupt = None
     if "interrupt" in item:
-        interrupt = _interrupt(item["interrupt"], speaker, where, f"{place} interrupt")
+        interrupt = _interrupt(item["interrupt"], speaker, where,
+                               lambda field: place(f"interrupt {field}".strip()))
     return Line(speaker, text, step, interrupt=interrupt, recording=recording, index=index)
 
 
-def _interrupt(value: Any, speaker: str, where: _Where, place: str) -> dict:
+def _interrupt(value: Any, speaker: str, where: _Where, place: Callable[[str], str]) -> dict:
     if not isinstance(value, dict):
-        raise where.error(place, "must be a table: interrupt = { speaker = \"B\", text = \"...\", at = 1.0 }")
-    _only(value, INTERRUPT_KEYS, where, place, "key")
-    other = _speaker(value.get("speaker"), where, f"{place} speaker")
+        raise where.error(place(""), "must be a table: interrupt = { speaker = \"B\", text = \"...\", at = 1.0 }")
+    _only(value, INTERRUPT_KEYS, where, place(""), "key")
+    other = _speaker(value.get("speaker"), where, place("speaker"))
     if other == speaker:
-        raise where.error(f"{place} speaker", f"the interrupt is by the other partner; give "
-                                              f"speaker = \"{'B' if speaker == 'A' else 'A'}\"")
+        raise where.error(place("speaker"), f"the interrupt is by the other partner; give "
+                                            f"speaker = \"{'B' if speaker == 'A' else 'A'}\"")
     text, recording = _said(value, where, place)
-    at = _number(value.get("at", 1.0), where, f"{place} at", 0, 600)
+    at = _number(value.get("at", 1.0), where, place("at"), 0, 600)
     return {"speaker": other, "text": text, "recording": recording, "at": at}
