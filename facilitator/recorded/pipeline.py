@@ -170,20 +170,16 @@ def _work_through(recording: Recording, who, transcriber, judge, record: "Analys
     reader = DialogueReader()
     total = sum(t.end - t.start for t in who.turns) or 1.0
     done_s = 0.0
-    previous = ""
     written_turns = verdicts = 0
     progress.begin("words")
     for index, spoken in enumerate(who.turns):
         done_s += spoken.end - spoken.start
-        text = _words(transcriber, mono, spoken.start, spoken.end, previous)
+        text = _words(transcriber, mono, spoken.start, spoken.end)
         progress.update("words", done_s / total)
         if not text:
             continue
         following = who.turns[index + 1] if index + 1 < len(who.turns) else None
-        if note is None:
-            read = reader.read(spoken.speaker, text)
-        else:
-            read = None
+        read = reader.read(spoken.speaker, text) if note is None else None
         if written_turns == 0 and note:
             record.begin()
             record.note(spoken.start, note)
@@ -193,20 +189,21 @@ def _work_through(recording: Recording, who, transcriber, judge, record: "Analys
             verdict = judge.judge(judgement.kind, judgement.context, judgement.reply)
             record.verdict(spoken.end, verdict, read, judgement.attempt)
             verdicts += 1
-        previous = text
     progress.done("words")
     if written_turns:
         record.end(recording.duration)
     return written_turns, verdicts
 
 
-def _words(transcriber, mono: np.ndarray, start: float, end: float, previous: str) -> str:
+def _words(transcriber, mono: np.ndarray, start: float, end: float) -> str:
+    """The turn's words, with the glossary alone as the decoder's prompt: the Sender's words
+    are never given as the prompt of a reply, or a partial mirror could be heard as whole."""
     if end - start < MIN_WORDS_S:
         return ""
     first = max(0, int((start - PAD_S) * SAMPLE_RATE))
     last = min(len(mono), int((end + PAD_S) * SAMPLE_RATE))
     piece = np.ascontiguousarray(mono[first:last], dtype=np.float32)
-    return transcriber.transcribe(piece, context=previous).text.strip()
+    return transcriber.transcribe(piece).text.strip()
 
 
 def _end_reason(spoken, following) -> str:
