@@ -23,6 +23,7 @@ import numpy as np
 
 from facilitator.audio_files import resample
 from facilitator.config import SpeechConfig
+from facilitator.core import to_int16
 from facilitator.speech_engines import (  # noqa: F401  (Rendered, SpeechError: this room's API)
     EspeakRenderer, Pyttsx3Renderer, Rendered, SpeechError, close_pyttsx3,
 )
@@ -66,7 +67,7 @@ class CheckedRenderer:
             else:
                 self.renderers.insert(0, piper)
                 piper.load()        # in the background, while the rest starts
-        self._cache: dict[str, Rendered] = {}
+        self._cache: dict[str, tuple[np.ndarray, int]] = {}   # int16: half the memory
         self._lock = threading.Lock()
         self._ahead: threading.Thread | None = None
         self.closed = False
@@ -74,7 +75,8 @@ class CheckedRenderer:
     def render(self, text: str) -> Rendered:
         with self._lock:
             if text in self._cache:
-                return self._cache[text]
+                samples, rate = self._cache[text]
+                return Rendered(samples.astype(np.float32) / 32767.0, rate)
         problems = []
         for index, renderer in enumerate(self.renderers):
             name = type(renderer).__name__
@@ -85,7 +87,7 @@ class CheckedRenderer:
             else:
                 if _plausible(rendered, text):
                     with self._lock:
-                        self._cache[text] = rendered
+                        self._cache[text] = (to_int16(rendered.samples), rendered.rate)
                     return rendered
                 problems.append(f"{name}: empty or truncated audio")
             following = self.renderers[index + 1:]

@@ -7,7 +7,9 @@ its `.onnx.json` beside it). Each voice file is loaded once per process, lazily,
 `Loading` thread (so the program waits for it before it exits), into an onnxruntime session
 made by `facilitator.onnx_runtime` (telemetry off, arena off, one thread), and shared by
 every renderer: the facilitator's prompts and the simulated partners' lines. Its renders
-take turns on one lock (one set of buffers at a time).
+take turns on one lock (one set of buffers at a time). To keep memory down the voice is
+split once (cached under the user's cache folder) so that its decoder runs in short
+windows and its weights are mapped from the file (see `split_voice`).
 
 `rate` is words per minute as espeak-ng counts them: joe speaks about `NATURAL_WPM` at the
 voice's own length scale, and `rate` scales that. The simulated partners' voices are
@@ -21,6 +23,11 @@ import importlib
 import importlib.util
 import json
 import logging
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -91,8 +98,114 @@ def length_scale(rate: float, voice_scale: float = 1.0) -> float:
     return float(np.clip(voice_scale * NATURAL_WPM / max(1.0, float(rate)), 0.5, 2.0))
 
 
+# -- the voice split in two, so that the decoder runs in short windows -------------------------
+# A VITS voice is one network: text encoder, durations and flow (small activations), then the
+# decoder, whose activations grow with the sentence (about 30 MB a second of speech, 170 MB
+# for an 8 s sentence). The voice is split once into `encoder.onnx` (its weights in
+# `encoder.data`, which onnxruntime maps from the file instead of copying) and
+# `decoder.onnx`, kept in the cache folder; the decoder is then run on windows of
+# `DECODE_FRAMES` frames with `DECODE_PAD` frames of context on each side (the same samples
+# as in one piece). A voice whose network is not laid out so is run whole.
+DECODE_FRAMES = 32
+DECODE_PAD = 16
+SPLIT_VERSION = "1"
+
+
+def cache_root() -> Path:
+    """Where split voices are kept: $FACILITATOR_CACHE_DIR, else the user's cache folder."""
+    configured = os.environ.get("FACILITATOR_CACHE_DIR", "").strip()
+    if configured:
+        return Path(configured).expanduser()
+    from platformdirs import user_cache_dir
+
+    return Path(user_cache_dir("facilitator"))
+
+
+def split_voice(model: Path, folder: Path) -> bool:
+    """Write `model` as encoder.onnx (+ encoder.data) and decoder.onnx into `folder`; False
+    when its decoder is not one `/dec/` block with one input. Run in a child process (the
+    onnx package's copy of the network would stay in this one's memory)."""
+    import onnx
+    from onnx import helper
+
+    network = onnx.load(str(model))
+    graph = network.graph
+    decoder = [n for n in graph.node if n.name.startswith("/dec/")]
+    made = {o for n in decoder for o in n.output}
+    weights = {i.name for i in graph.initializer}
+    inputs = {i for n in decoder for i in n.input if i and i not in made and i not in weights}
+    rest = [n for n in graph.node if not n.name.startswith("/dec/")]
+    outputs = {i for n in rest for i in n.input if i in made} | ({o.name for o in graph.output} & made)
+    if len(inputs) != 1 or len(outputs) != 1:
+        return False
+    (z,), (y,) = inputs, outputs
+    mine = {i for n in decoder for i in n.input}
+    decoder_weights = [i for i in graph.initializer if i.name in mine]
+    head = helper.make_model(
+        helper.make_graph(decoder, "decoder", [helper.make_tensor_value_info(z, onnx.TensorProto.FLOAT, None)],
+                          [helper.make_tensor_value_info(y, onnx.TensorProto.FLOAT, None)], decoder_weights),
+        opset_imports=network.opset_import, ir_version=network.ir_version)
+    onnx.save(head, str(folder / "decoder.onnx"))
+    after = {y}
+    for node in rest:                   # what comes after the decoder (a reshape) is dropped
+        if after & set(node.input):
+            after |= set(node.output)
+    kept = [n for n in rest if not set(n.output) & after]
+    used = {i for n in kept for i in n.input}
+    kept_weights = [i for i in graph.initializer if i.name in used]
+    del graph.node[:]
+    graph.node.extend(kept)
+    del graph.initializer[:]
+    graph.initializer.extend(kept_weights)
+    del graph.output[:]
+    graph.output.extend([helper.make_tensor_value_info(z, onnx.TensorProto.FLOAT, None)])
+    onnx.save(network, str(folder / "encoder.onnx"), save_as_external_data=True,
+              location="encoder.data")
+    return True
+
+
+def split_folder(model: Path) -> Path | None:
+    """The folder of `model`'s split (made in a child process the first time), or None
+    when the voice cannot be split or the folder cannot be written (then it is run whole)."""
+    stat = model.stat()
+    folder = cache_root() / "piper" / f"{model.stem}-{stat.st_size}-{stat.st_mtime_ns}-v{SPLIT_VERSION}"
+    if (folder / "decoder.onnx").is_file():
+        return folder
+    if (folder.parent / f"{folder.name}.unsplittable").exists():
+        return None
+    try:
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        work = Path(tempfile.mkdtemp(prefix=f".{folder.name}-", dir=folder.parent))
+    except OSError as error:
+        log.info("speech: cannot write the split Piper voice under %s (%s); it runs whole",
+                 folder.parent, error)
+        return None
+    try:
+        code = ("import sys; from pathlib import Path; from facilitator.speech_piper import split_voice; "
+                "sys.exit(0 if split_voice(Path(sys.argv[1]), Path(sys.argv[2])) else 3)")
+        done = subprocess.run([sys.executable, "-c", code, str(model), str(work)],
+                              capture_output=True, text=True, timeout=300, check=False)
+        if done.returncode == 3:
+            (folder.parent / f"{folder.name}.unsplittable").touch()
+            return None
+        if done.returncode != 0:
+            log.info("speech: splitting the Piper voice failed (%s); it runs whole",
+                     done.stderr.strip()[-300:])
+            return None
+        try:
+            os.replace(work, folder)
+        except OSError:                 # another process made it meanwhile
+            pass
+        return folder if (folder / "decoder.onnx").is_file() else None
+    except (OSError, subprocess.SubprocessError) as error:
+        log.info("speech: splitting the Piper voice failed (%s); it runs whole", error)
+        return None
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
 class LoadedVoice:
-    """One Piper voice in memory: its onnxruntime session and settings; renders one at a time."""
+    """One Piper voice in memory: its onnxruntime sessions and settings; renders one at a time."""
 
     def __init__(self, files: VoiceFiles, threads: int = 1):
         from facilitator.onnx_runtime import inference_session, runtime
@@ -109,42 +222,70 @@ class LoadedVoice:
         except (OSError, ValueError, KeyError, TypeError) as error:
             raise SpeechError(f"the Piper voice settings {files.config} cannot be read "
                               f"({error}); reinstall the voice") from None
+        folder = split_folder(files.model)
+        self.decoder = None
         try:
-            session = inference_session(files.model, threads=threads)
+            if folder is not None:
+                session = inference_session(folder / "encoder.onnx", threads=threads)
+                self.decoder = inference_session(folder / "decoder.onnx", threads=threads)
+            else:
+                session = inference_session(files.model, threads=threads)
         except Exception as error:   # onnxruntime's own errors (a broken file)
             raise SpeechError(f"the Piper voice {files.model} cannot be loaded ({error}); "
                               "reinstall the voice") from None
         self.files = files
         self.voice = PiperVoice(session=session, config=config)
         self.rate = int(config.sample_rate)
+        self.hop = int(config.hop_length)
         self.lock = threading.Lock()
         self.render("Hello.")      # the first run is several times slower: not on a prompt
 
     def render(self, text: str, rate: float = NATURAL_WPM, volume: float = 1.0,
                natural: bool = True) -> Rendered:
-        """`text` as float32 mono at the voice's rate, peak at `volume`; sentences joined
-        with a short pause. `natural=False`: without the voice's random noise (the same
-        audio every time)."""
-        from piper.config import SynthesisConfig
-
-        scale = length_scale(rate, self.voice.config.length_scale)
-        settings = SynthesisConfig(length_scale=scale, volume=float(np.clip(volume, 0.0, 1.0)),
-                                   normalize_audio=True)
-        if not natural:
-            settings.noise_scale, settings.noise_w_scale = 0.0, 0.0
+        """`text` as float32 mono at the voice's rate, each sentence's peak at `volume`,
+        sentences joined with a short pause. `natural=False`: without the voice's random
+        noise (the same audio every time)."""
+        config = self.voice.config
+        scale = length_scale(rate, config.length_scale)
+        noise = (config.noise_scale, config.noise_w_scale) if natural else (0.0, 0.0)
+        scales = np.array([noise[0], scale, noise[1]], np.float32)
         pause = np.zeros(int(SENTENCE_PAUSE_S * scale * self.rate), np.float32)
         parts: list[np.ndarray] = []
         with self.lock:
             try:
-                for chunk in self.voice.synthesize(text, settings):
+                for phonemes in self.voice.phonemize(text):
+                    if not phonemes:
+                        continue
+                    audio = self._audio(self.voice.phonemes_to_ids(phonemes), scales)
+                    peak = float(np.abs(audio).max(initial=0.0))
+                    if peak > 1e-8:
+                        audio = audio * (float(np.clip(volume, 0.0, 1.0)) / peak)
                     if parts:
                         parts.append(pause)
-                    parts.append(np.asarray(chunk.audio_float_array, np.float32).reshape(-1))
+                    parts.append(audio.astype(np.float32))
             except Exception as error:    # phonemizer or onnxruntime failed on this text
                 raise SpeechError(f"Piper failed: {error}") from None
         if not parts:
             raise SpeechError(f"Piper rendered nothing for {text!r}")
         return Rendered(np.concatenate(parts), self.rate)
+
+    def _audio(self, ids: list[int], scales: np.ndarray) -> np.ndarray:
+        feed = {"input": np.array([ids], np.int64), "input_lengths": np.array([len(ids)], np.int64),
+                "scales": scales}
+        if self.voice.config.num_speakers > 1:
+            feed["sid"] = np.array([self.voice.config.default_speaker_id], np.int64)
+        result = self.voice.session.run(None, feed)[0]
+        if self.decoder is None:
+            return result.reshape(-1)
+        name = self.decoder.get_inputs()[0].name
+        frames = result.shape[-1]
+        pieces = []
+        for start in range(0, frames, DECODE_FRAMES):
+            end = min(frames, start + DECODE_FRAMES)
+            low, high = max(0, start - DECODE_PAD), min(frames, end + DECODE_PAD)
+            window = self.decoder.run(None, {name: result[..., low:high]})[0].reshape(-1)
+            pieces.append(window[(start - low) * self.hop:(end - low) * self.hop])
+        return np.concatenate(pieces)
 
 
 _loaded: dict[Path, Loading[LoadedVoice]] = {}
