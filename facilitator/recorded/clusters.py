@@ -1,18 +1,18 @@
-"""The voices of a whole recording: CAM++ embeddings of its speech, and two clusters.
+"""Two voices from a set of CAM++ embeddings, and the embeddings of a voice sample.
 
-Each speech piece (`speech.py`) is run through CAM++'s frame-level network once (a long
-piece in passes of at most `PASS_S`), and embeddings are pooled from its output over the
-piece's voiced frames: the whole piece when it is short, else windows of `WINDOW_S` every
-`HOP_S`, so a piece where one partner hands straight over to the other is seen window by
-window. One pass per piece costs about 14 ms per second of speech on one core (running
-each window through the network on its own would cost three times as much).
+`two_clusters` splits unit-length embeddings (the tracks of `local.py`) in two by
+spherical k-means (cosine), seeded k-means++-style (the second seed drawn far from the
+first) from `RESTARTS` starts and kept at the best fit. With two voices and 192-d
+embeddings the job is small (an hour of dialogue gives some 1500 tracks), so numpy does
+it in milliseconds; scikit-learn's KMeans or AgglomerativeClustering would add a large
+dependency for the same answer. Each track is weighted by its speech (up to 5 s), not
+counted per window, and k-means with a far-apart second seed does not need the partners
+to talk equally long (one talking three quarters of the time is tested).
 
-`two_clusters` splits the embeddings in two by spherical k-means (cosine), seeded
-k-means++-style from several starts and kept at the best fit. With two voices and a
-192-d embedding the job is small (an hour gives a few thousand windows), so numpy does
-it in milliseconds; scikit-learn's KMeans/AgglomerativeClustering would add a large
-dependency for the same answer, and k-means with a far-apart second seed does not need
-the two partners to talk equally long (one talking 75% of the time is fine: tested).
+`embed_pieces` embeds the speech of a voice sample (an enrollment): each piece run
+through CAM++'s frame-level network once (a long piece in passes of at most `PASS_S`) and
+pooled over its voiced frames, whole when short, else in windows of `WINDOW_S` every
+`HOP_S`.
 """
 
 from __future__ import annotations
@@ -29,7 +29,6 @@ LONG_PIECE_S = 2.0        # pieces longer than this are embedded window by windo
 WINDOW_S = 1.5
 HOP_S = 0.5
 PASS_S = 20.0             # at most this much audio through the network at once
-MIN_CLUSTER_S = 0.6       # units shorter than this do not shape the clusters
 RESTARTS = 8
 
 

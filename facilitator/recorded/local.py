@@ -146,18 +146,20 @@ def _one_pass(model, network, starts: list[float], duration: float,  # noqa: ANN
                 continue
             if cam is None:
                 cam = _cam_frames(model, audio)
+                cam_sq = np.square(cam)
             out_t = lo / SAMPLE_RATE + (np.arange(cam.shape[1]) + 0.5) / CAM_RATE
             w = np.interp(out_t, seg_t, solo.astype(float), left=0.0, right=0.0)
-            tracks.emb.append(pooled(model, cam, w))
+            tracks.emb.append(pooled(model, cam, w, cam_sq))
             tracks.solo_s.append(solo_s)
             tracks.frames.append(idx[on])
             tracks.weights.append(weight[on])
             tracks.overlap.append(frame_cls[on] >= 4)
     if cam is not None:
-        _embed_pieces(model, cam, lo, hi, tracks)
+        _embed_pieces(model, cam, cam_sq, lo, hi, tracks)
 
 
-def _embed_pieces(model, cam: np.ndarray, lo: int, hi: int, tracks: Tracks) -> None:  # noqa: ANN001
+def _embed_pieces(model, cam: np.ndarray, cam_sq: np.ndarray, lo: int, hi: int,  # noqa: ANN001
+                  tracks: Tracks) -> None:
     """The short pieces inside samples [lo, hi), pooled from the pass's CAM++ output."""
     out_t = lo / SAMPLE_RATE + (np.arange(cam.shape[1]) + 0.5) / CAM_RATE
     for i, (start, end) in enumerate(tracks.pieces):
@@ -165,7 +167,7 @@ def _embed_pieces(model, cam: np.ndarray, lo: int, hi: int, tracks: Tracks) -> N
             continue
         w = ((out_t >= start) & (out_t < end)).astype(np.float32)
         if w.sum() >= 8:
-            tracks.piece_emb[i] = pooled(model, cam, w)
+            tracks.piece_emb[i] = pooled(model, cam, w, cam_sq)
 
 
 def _cam_frames(model, audio: np.ndarray) -> np.ndarray:  # noqa: ANN001
@@ -178,16 +180,19 @@ def _cam_frames(model, audio: np.ndarray) -> np.ndarray:  # noqa: ANN001
     return model.frames(fb)
 
 
-def pooled(model, frames: np.ndarray, weights: np.ndarray) -> np.ndarray:  # noqa: ANN001
+def pooled(model, frames: np.ndarray, weights: np.ndarray,  # noqa: ANN001
+           squared: np.ndarray | None = None) -> np.ndarray:
     """Unit-length CAM++ embedding of `frames` (512, T) pooled over `weights` (T,): the
     arithmetic of `CAMPPlus.pool` (weighted mean and standard deviation, then the dense
-    layer) as two matrix products instead of running sums over every frame."""
+    layer) as two matrix products instead of running sums over every frame. `squared`:
+    `frames ** 2`, when several poolings of the same frames share it."""
     w = np.asarray(weights, np.float32)
     n = float(w.sum())
     if n < 8:
         w, n = np.ones_like(w), float(w.size)
     mean = frames @ w / n
-    var = np.maximum(np.square(frames) @ w - n * mean ** 2, 0.0) / max(n - 1, 1.0)
+    squared = np.square(frames) if squared is None else squared
+    var = np.maximum(squared @ w - n * mean ** 2, 0.0) / max(n - 1, 1.0)
     stats = np.concatenate([mean, np.sqrt(var)]).astype(np.float32)
     scale, shift = model.dense_bn
     emb = stats @ model.dense_w.T * scale + shift
