@@ -260,3 +260,11 @@ def test_load_session_raises_one_error_type(tmp_path):
     (tmp_path / "s.toml").write_bytes(b"\xff\xfe\x00bad")
     with pytest.raises(SessionFileError, match="not a text file"):
         load_session(tmp_path / "s.toml")
+
+
+def test_the_played_file_is_not_taken_for_a_record(tmp_path):
+    from facilitator.review.record import list_records
+
+    (tmp_path / "20261201-120000-ab12.jsonl").write_text('{"type": "session", "t": 0}\n')
+    (tmp_path / "20261201-120000-ab12.played.jsonl").write_text('{"index": 0}\n')
+    assert [p.name for p in list_records(tmp_path)] == ["20261201-120000-ab12.jsonl"]

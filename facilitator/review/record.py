@@ -150,8 +150,9 @@ def sessions_dir(directory: str | Path | None = None, configured: str | Path | N
 
 
 def list_records(directory: str | Path | None = None) -> list[Path]:
-    """The `.jsonl` records in a sessions folder, oldest name first (ids sort by time)."""
+    """The `.jsonl` records in a sessions folder, oldest name first (ids sort by time); a
+    simulated session's `<id>.played.jsonl` (the lines it played) is not a record."""
     folder = sessions_dir(directory)
     if not folder.is_dir():
         return []
-    return sorted(p for p in folder.glob("*.jsonl") if p.is_file())
+    return sorted(p for p in folder.glob("*.jsonl") if p.is_file() and not p.name.endswith(".played.jsonl"))
