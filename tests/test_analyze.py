@@ -88,11 +88,11 @@ def WordJudge():
     return StructuredJudge(embedder=None)
 
 
-def fake_who(turns: list[tuple[str, float, float]], voices: int = 2):
+def fake_who(turns: list[tuple[str, float, float]], voices: int = 2, note: str | None = None):
     def who_spoke(audio, *, enrolled=None, config=None, progress=None):
         progress and progress(1.0)
         return WhoSpoke([SpokenTurn(s, e, who, 0.9) for who, s, e in turns], voices,
-                        "enrolled" if enrolled else "clusters")
+                        "enrolled" if enrolled else "clusters", note)
     return who_spoke
 
 
@@ -163,6 +163,18 @@ def test_one_voice_is_written_and_reported_with_nothing_judged(tmp_path):
     assert not [e for e in events if e["type"] == "verdict"]
     assert any(e["type"] == "error" and "only one voice" in e["message"] for e in events)
     assert [e.get("act") for e in events if e["type"] == "turn"] == [None, None]
+
+
+def test_a_note_from_who_spoke_is_kept_and_the_dialogue_still_judged(tmp_path):
+    record = tmp_path / "noted.jsonl"
+    note = "the two channels did not tell the partners apart; decided by the voices"
+    analyze(Request(noise_wav(tmp_path / "t.wav", 8.0), record=record), Config(),
+            who_spoke=fake_who([("A", 0.0, 3.0), ("B", 4.0, 7.0)], note=note),
+            transcriber=ScriptedTranscriber(["I feel lonely at night.", "You feel lonely at night."]),
+            judge=WordJudge())
+    events = lines(record)
+    assert {"type": "error", "t": 0.0, "message": note} in events
+    assert [e["kind"] for e in events if e["type"] == "verdict"] == ["sender_statement", "mirror"]
 
 
 def test_analyze_refuses_an_existing_record_before_reading_anything(tmp_path):

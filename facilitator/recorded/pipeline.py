@@ -126,9 +126,11 @@ def analyze(request: Request, config: Config, *, who_spoke: Callable | None = No
     path = Path(request.record) if request.record is not None else default_record_path(config, session_id)
     record = AnalysisRecord(path, session_id, names, config.session.script, str(request.recording),
                             who)
-    note = ONE_VOICE if who.voices == 1 else None
+    one_voice = who.voices == 1
+    note = ONE_VOICE if one_voice else who.note      # e.g. two channels that did not separate them
     try:
-        turns, verdicts = _work_through(recording, who, transcriber, judge, record, note, progress)
+        turns, verdicts = _work_through(recording, who, transcriber, judge, record, one_voice,
+                                        note, progress)
     except KeyboardInterrupt:          # Ctrl-C, SIGTERM: the record says how far it got
         if record.written:
             record.stopped()
@@ -164,7 +166,7 @@ def _find_voices(recording: Recording, enrolled, config: Config, who_spoke: Call
 
 
 def _work_through(recording: Recording, who, transcriber, judge, record: "AnalysisRecord",
-                  note: str | None, progress: Progress) -> tuple[int, int]:
+                  one_voice: bool, note: str | None, progress: Progress) -> tuple[int, int]:
     """Transcribe, label, judge and write each turn in time order; (turns, verdicts)."""
     mono = recording.mono()
     reader = DialogueReader()
@@ -179,7 +181,7 @@ def _work_through(recording: Recording, who, transcriber, judge, record: "Analys
         if not text:
             continue
         following = who.turns[index + 1] if index + 1 < len(who.turns) else None
-        read = reader.read(spoken.speaker, text) if note is None else None
+        read = None if one_voice else reader.read(spoken.speaker, text)
         if written_turns == 0 and note:
             record.begin()
             record.note(spoken.start, note)
