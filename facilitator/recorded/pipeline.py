@@ -150,14 +150,14 @@ def _silent(audio: np.ndarray) -> bool:
 
 def _find_voices(recording: Recording, enrolled, config: Config, who_spoke: Callable,
                  progress: Progress):
+    from facilitator.recorded.voices import VoicesError
+
     progress.begin("voices")
     try:
         who = who_spoke(recording.audio, enrolled=enrolled, config=config,
                         progress=lambda f: progress.update("voices", f))
-    except Exception as error:
-        if type(error).__name__ == "VoicesError":
-            raise AnalyzeError(str(error)) from None
-        raise
+    except VoicesError as error:        # a voice model missing, an unusable voice sample
+        raise AnalyzeError(str(error)) from None
     progress.done("voices")
     if who.voices == 0 or not who.turns:
         raise AnalyzeError(f"no speech found in {recording.path}: it holds only silence or "
