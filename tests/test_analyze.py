@@ -422,3 +422,16 @@ def test_a_defect_inside_is_one_line_not_a_traceback(tmp_path, monkeypatch, caps
     err = capsys.readouterr().err
     assert "internal error: RuntimeError: the voices room fell over" in err and "Traceback" not in err
     assert not (tmp_path / "data").exists()
+
+
+def test_an_unusable_voice_sample_is_named(tmp_path):
+    from facilitator.recorded.voices import VoicesError
+
+    def refuses(audio, *, enrolled=None, config=None, progress=None):
+        raise VoicesError("the voice sample of partner A cannot be used: too little speech")
+
+    samples = {who: noise_wav(tmp_path / f"{who}.wav", 5.0) for who in "AB"}
+    with pytest.raises(AnalyzeError, match=r"partner A cannot be used.*--enroll A=.*A\.wav"):
+        analyze(Request(noise_wav(tmp_path / "t.wav", 5.0), enroll=samples, record=tmp_path / "r.jsonl"),
+                Config(), who_spoke=refuses, transcriber=ScriptedTranscriber([]), judge=WordJudge())
+    assert not (tmp_path / "r.jsonl").exists()

@@ -117,7 +117,8 @@ def analyze(request: Request, config: Config, *, who_spoke: Callable | None = No
         transcriber, glossary = _load_transcriber(config, names)
     if judge is None:
         judge = _load_judge(config)
-    who = _find_voices(recording, enrolled, config, who_spoke or _who_spoke(), progress)
+    who = _find_voices(recording, enrolled, config, who_spoke or _who_spoke(), progress,
+                       request.enroll)
     transcriber = _ready(transcriber)
     if glossary:
         transcriber.set_glossary(glossary)
@@ -149,7 +150,7 @@ def _silent(audio: np.ndarray) -> bool:
 
 
 def _find_voices(recording: Recording, enrolled, config: Config, who_spoke: Callable,
-                 progress: Progress):
+                 progress: Progress, samples: dict[str, Path]):
     from facilitator.recorded.voices import VoicesError
 
     progress.begin("voices")
@@ -157,7 +158,8 @@ def _find_voices(recording: Recording, enrolled, config: Config, who_spoke: Call
         who = who_spoke(recording.audio, enrolled=enrolled, config=config,
                         progress=lambda f: progress.update("voices", f))
     except VoicesError as error:        # a voice model missing, an unusable voice sample
-        raise AnalyzeError(str(error)) from None
+        given = ", ".join(f"--enroll {label}={path}" for label, path in sorted(samples.items()))
+        raise AnalyzeError(f"{error}{f' (given: {given})' if given else ''}") from None
     progress.done("voices")
     if who.voices == 0 or not who.turns:
         raise AnalyzeError(f"no speech found in {recording.path}: it holds only silence or "
