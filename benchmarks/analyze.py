@@ -18,8 +18,8 @@ Usage:
    leaves it out; the second counts it right when our label is either speaker. Our time
    outside the reference's speech (turns run over pauses and reach 0.2 s into silence)
    is not counted against us; it is printed as "outside reference speech".
-2. Words: each turn found is transcribed (as `analyze` does: the live Transcriber, the
-   turn with 0.1 s either side) with Whisper tiny.en (the default) and Whisper base
+2. Words: each turn found is transcribed (as `analyze` does: the live Transcriber with
+   the dialogue's glossary as its prompt, the turn with 0.1 s either side) with Whisper tiny.en (the default) and Whisper base
    (`[transcription] model = "base"`); the word error rate of the turns' words in time
    order against the STM's, lower case, punctuation removed (jiwer when installed:
    `.venv/bin/pip install jiwer`, else the same edit distance computed here). The
@@ -30,7 +30,8 @@ Usage:
    about two thirds of the time, written as a WAV; then timed, per minute of audio:
    `who_spoke` alone, and the whole `facilitator.recorded.pipeline.analyze` (decoding,
    who spoke, transcription, labelling, judging, record; not the report). The speaker
-   accuracy on it is printed as well.
+   accuracy on it is printed as well, and the memory (RSS before `who_spoke`, and its
+   peak while it runs).
 """
 
 from __future__ import annotations
@@ -177,13 +178,15 @@ def who_spoke_on_sample(files: dict[str, bytes]) -> tuple[np.ndarray, object, di
 
 
 def words_on_sample(audio: np.ndarray, who, files: dict[str, bytes], model: str) -> dict:
-    from facilitator.config import TranscriptionConfig
+    from facilitator.config import Config, TranscriptionConfig
+    from facilitator.dialogue import Script
     from facilitator.transcribe import Transcriber
 
     stm = read_stm(files["sample.stm"].decode())
     reference = " ".join(text for *_, text in stm)
     started = time.perf_counter()
     transcriber = Transcriber(TranscriptionConfig(model="default" if model == "tiny.en" else model))
+    transcriber.set_glossary(f"Partner A, Partner B. {Script.load(Config().session.script).glossary}")
     transcriber.warm_up()
     load_s = time.perf_counter() - started
 
@@ -191,7 +194,7 @@ def words_on_sample(audio: np.ndarray, who, files: dict[str, bytes], model: str)
         said, began = [], time.perf_counter()
         for start, end in spans:
             lo, hi = max(0, int((start - 0.1) * 16000)), int((end + 0.1) * 16000)
-            said.append(transcriber.transcribe(audio[lo:hi], " ".join(said)[-200:]).text)
+            said.append(transcriber.transcribe(audio[lo:hi]).text)
         return " ".join(said), time.perf_counter() - began
 
     ours, ours_s = words([(t.start, t.end) for t in who.turns])
@@ -267,6 +270,25 @@ def long_dialogue(minutes: float, path: Path) -> list[tuple[float, float, str]]:
     return script
 
 
+def _rss_mb(field: str) -> float:
+    """VmRSS / VmHWM of this process in MB (0 where /proc is missing)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
+def _reset_peak() -> None:
+    """Start VmHWM afresh (Linux: writing 5 to clear_refs)."""
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+    except OSError:
+        pass
+
+
 def speed(minutes: float) -> dict:
     from facilitator.audio_files import read_audio
     from facilitator.config import Config
@@ -283,10 +305,13 @@ def speed(minutes: float) -> dict:
         duration = audio.size / 16000
         out["audio_s"] = duration
         who_spoke(audio[: 16000 * 20])
+        out["rss_before_mb"] = _rss_mb("VmRSS")
+        _reset_peak()
         began, cpu = time.perf_counter(), time.process_time()
         who = who_spoke(audio)
         out["who_spoke_s"] = time.perf_counter() - began
         out["who_spoke_cpu_s"] = time.process_time() - cpu
+        out["rss_peak_mb"] = _rss_mb("VmHWM")
         out["who_spoke_s_per_min"] = out["who_spoke_s"] / (duration / 60)
         out["speakers"] = speaker_scores(script, who.turns, duration)
         out["turns_found"], out["lines"] = len(who.turns), len(script)
@@ -357,6 +382,9 @@ def main(argv: list[str] | None = None) -> int:
               f"({s['who_spoke_s'] / s['audio_s']:.3f}x real time; CPU time "
               f"{s['who_spoke_cpu_s']:.1f} s); {s['turns_found']} turns; "
               f"speech time to the right speaker {sp['right_single_pct']:.1f}%")
+        print(f"  memory: {s['rss_before_mb']:.0f} MB before who_spoke (the audio as float32 is "
+              f"{s['audio_s'] * 16000 * 4 / 2**20:.0f} MB of it), peak {s['rss_peak_mb']:.0f} MB "
+              "during it")
         if "pipeline_s" in s:
             print(f"  whole analyze pipeline: {s['pipeline_s']:.1f} s = "
                   f"{s['pipeline_s_per_min']:.2f} s per minute of audio "

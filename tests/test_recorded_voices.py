@@ -99,6 +99,8 @@ def test_two_voices_without_enrollment(dialogue):
     from facilitator.recorded.voices import who_spoke
 
     audio, lines = dialogue
+    talk = {s: sum(e - b for b, e, who in lines if who == s) for s in "AB"}
+    assert talk["A"] / (talk["A"] + talk["B"]) > 0.7          # unequal talk time
     seen: list[float] = []
     who = who_spoke(audio, progress=seen.append)
     assert (who.voices, who.method, who.note) == (2, "clusters", None)
