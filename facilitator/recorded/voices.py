@@ -16,9 +16,12 @@ every track to a partner:
 
 A track's confidence is how much nearer it is to its partner's centre than to the other
 (a sigmoid of the cosine difference); the frames then go to the partner whose tracks
-speak in them and runs of one voice become turns (`stretches.py`): a pause inside a turn
-does not split it, one partner's turn ends where the other's starts (after a short gap
-or none), and a stretch where the voice changes is split there.
+speak in them, a short answer between two silences whose own embedding leans clearly to
+the other voice goes to it, a hand-over inside continuous speech is moved to where the
+voice changes (`handover.py`), and runs of one voice become turns (`stretches.py`): a
+pause inside a turn does not split it, one partner's turn ends where the other's starts
+(after a short gap or none), and a stretch where the voice changes is split there.
+The models load once per process; CAM++ and the network run on one thread each.
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ from typing import TYPE_CHECKING, Callable
 
 import numpy as np
 
-from facilitator.core import SAMPLE_RATE
+from facilitator.core import SAMPLE_RATE, to_float32
 from facilitator.recorded.clusters import embed_pieces, two_clusters, unit_centre
 from facilitator.recorded.handover import level_lean, refine, voice_lean
 from facilitator.recorded.local import Tracks, follow, pooled
@@ -98,9 +101,7 @@ def who_spoke(audio: np.ndarray, *, enrolled: dict[str, np.ndarray] | None = Non
     from facilitator.config import Config
 
     config = config or Config()
-    audio = np.asarray(audio)
-    if audio.dtype != np.float32:
-        audio = audio.astype(np.float32)
+    audio = to_float32(np.asarray(audio))        # int16 is scaled; float32 is not copied
     if audio.ndim == 2 and audio.shape[1] == 1:
         audio = audio[:, 0]
     stereo = audio.ndim == 2 and channels_differ(audio)
@@ -133,18 +134,8 @@ def who_spoke(audio: np.ndarray, *, enrolled: dict[str, np.ndarray] | None = Non
     votes, certain, both = frame_votes(voiced.size, tracks, labels, sure)
     heard = frame_labels(voiced, votes, both)
     if voices == 2:
-        if midpoint is not None:
-            lean = level_lean(audio, midpoint)
-        else:
-            if centres is None:
-                weight = np.minimum(solo_s, 5.0)
-                centres = np.stack([unit_centre(emb[labels == k], weight[labels == k])
-                                    for k in (0, 1)])
-            heard = overrule_pieces(heard, tracks.pieces, tracks.piece_emb, centres,
-                                    speech.frame_s)
-            lean = voice_lean(model, lambda lo, hi: mono_block(audio, lo, hi), audio.shape[0],
-                              centres, pooled)
-        heard = refine(heard, speech.frame_s, speech.pieces, lean)
+        heard = _sharpen(heard, audio, model, tracks, labels, emb, solo_s, centres, midpoint,
+                         speech.pieces, speech.frame_s)
     found = turns_of(heard, votes, certain, speech.frame_s, config.turns)
     names = ("A", "B")
     if method != "enrolled" and found and found[0].label == 1:
@@ -152,11 +143,29 @@ def who_spoke(audio: np.ndarray, *, enrolled: dict[str, np.ndarray] | None = Non
     if voices == 1:
         names = ("A", "A")
     turns = [SpokenTurn(s.start, s.end, names[s.label], s.confidence) for s in found]
-    heard = len({t.speaker for t in turns})
-    if method == "enrolled" and heard == 1:
+    count = len({t.speaker for t in turns})
+    if method == "enrolled" and count == 1:
         note = f"only one voice was heard (partner {turns[0].speaker})"
     report(1.0)
-    return WhoSpoke(turns, heard if turns else 0, method, note if turns else NO_SPEECH_NOTE)
+    return WhoSpoke(turns, count if turns else 0, method, note if turns else NO_SPEECH_NOTE)
+
+
+def _sharpen(heard: np.ndarray, audio: np.ndarray, model, tracks: Tracks,  # noqa: ANN001
+             labels: np.ndarray, emb: np.ndarray, solo_s: np.ndarray,
+             centres: np.ndarray | None, midpoint: float | None,
+             pieces: list[tuple[float, float]], frame_s: float) -> np.ndarray:
+    """The frame labels of two voices with short answers given to their own voice and each
+    hand-over inside continuous speech moved to where the voice (or, with two
+    microphones, the levels) changes (`stretches.overrule_pieces`, `handover.refine`)."""
+    if midpoint is not None:
+        return refine(heard, frame_s, pieces, level_lean(audio, midpoint))
+    if centres is None:
+        weight = np.minimum(solo_s, 5.0)
+        centres = np.stack([unit_centre(emb[labels == k], weight[labels == k]) for k in (0, 1)])
+    heard = overrule_pieces(heard, tracks.pieces, tracks.piece_emb, centres, frame_s)
+    lean = voice_lean(model, lambda lo, hi: mono_block(audio, lo, hi), audio.shape[0],
+                      centres, pooled)
+    return refine(heard, frame_s, pieces, lean)
 
 
 # ------------------------------------------------------------------ the three ways
