@@ -320,3 +320,18 @@ def test_a_mirror_that_thanks_is_still_a_mirror():
     assert last_act([("A", "Thank you for picking up my mom from the airport, I felt so supported."),
                      ("B", "So you wanted to say thank you for me picking up your mom, and you felt "
                            "supported. Did I get that?")]) == "mirror"
+
+
+def test_the_same_sender_asking_again_after_the_exchange_starts_a_new_round():
+    exchange = [("A", "I would like to have a dialogue. Is now a good time?"), ("B", "Yes."),
+                ("A", "I felt lonely last week."), ("B", "You felt lonely last week."),
+                ("A", "No, that's all."), ("B", "In summary, you felt lonely last week."),
+                ("B", "That makes sense, because I was away."), ("B", "I imagine you felt sad."),
+                ("A", "Yes, that's how I feel.")]
+    read = judged(exchange + exchange)
+    second = read[len(exchange):]
+    assert {t.round for t in read[:len(exchange)]} == {1} and {t.round for t in second} == {2}
+    assert {t.sender for t in second} == {"A"}
+    assert second[5].judgements[0].context == ["I felt lonely last week."]     # this round's only
+    follow_on = judged(exchange + [("A", "I also feel tired when you come home late.")])
+    assert (follow_on[-1].act, follow_on[-1].round) == ("message", 2)

@@ -92,6 +92,8 @@ class DialogueReader:
             self._first_sender(speaker, cues)
         if speaker != self.sender and self._starts_new_round(cues):
             self._switch(speaker)
+        elif speaker == self.sender and self._sends_again(cues):
+            self._switch(speaker)          # the same Sender, a new round
         messages = list(self.messages)
         if speaker == self.sender:
             act, step, judgements = self._sender_turn(text, cues)
@@ -122,6 +124,15 @@ class DialogueReader:
         # Before the empathy, the Receiver's own feelings are a reply that missed (judged as
         # the validation or empathy it stands in for), not a message of their own.
         return self.phase == "empathised"
+
+    def _sends_again(self, cues: Cues) -> bool:
+        """The Sender asks for another dialogue, or begins a new message, once the exchange
+        has had its empathy (or, for an appointment, its summary)."""
+        if cues.plain_answer or cues.has("courtesy"):
+            return False
+        if cues.has("appointment"):
+            return self.phase in LATE or self.phase == "appreciation"
+        return self.phase == "empathised" and cues.has("sender_start") and not cues.frame
 
     def _judged(self, kind: str, context: list[str], reply: str, fresh: bool) -> Judgement:
         attempt = 1 if fresh else self.attempts.get(kind, 0) + 1
