@@ -193,3 +193,14 @@ def test_two_microphones(dialogue):
     same = who_spoke(np.stack([audio, audio], axis=1))
     assert same.method == "clusters"
     _check(same.turns, lines)
+
+
+def test_a_noisy_reverberant_room(dialogue):
+    from facilitator.recorded.voices import who_spoke
+    from facilitator.sim.mixing import room
+
+    audio, lines = dialogue
+    noisy = room(audio, np.random.default_rng(0), snr_db=12.0, rt60=0.4).astype(np.float32)
+    who = who_spoke(noisy)
+    assert (who.voices, who.method) == (2, "clusters")
+    assert [t.speaker for t in who.turns] == [s for *_, s in _turns_of(lines)], who.turns
