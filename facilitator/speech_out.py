@@ -24,6 +24,7 @@ import numpy as np
 from facilitator.audio_files import resample
 from facilitator.config import SpeechConfig
 from facilitator.core import to_int16
+from facilitator.loading import Loading
 from facilitator.speech_engines import (  # noqa: F401  (Rendered, SpeechError: this room's API)
     EspeakRenderer, Pyttsx3Renderer, Rendered, SpeechError, close_pyttsx3,
 )
@@ -66,7 +67,7 @@ class CheckedRenderer:
                 self.unavailable.append(f"PiperRenderer: {error}")
             else:
                 self.renderers.insert(0, piper)
-                piper.load()        # in the background, while the rest starts
+                piper.load()        # in the background, after the models loading now
         self._cache: dict[str, tuple[np.ndarray, int]] = {}   # int16: half the memory
         self._lock = threading.Lock()
         self._ahead: threading.Thread | None = None
@@ -101,6 +102,7 @@ class CheckedRenderer:
     def prepare(self, texts: list[str]) -> None:
         """Render prompts ahead of time (in a background thread) so they start at once."""
         def work() -> None:
+            Loading.join_all()     # the models first: their loading and Piper's would add up
             for text in texts:
                 if self.closed:
                     return

@@ -9,7 +9,8 @@ made by `facilitator.onnx_runtime` (telemetry off, arena off, one thread), and s
 every renderer: the facilitator's prompts and the simulated partners' lines. Its renders
 take turns on one lock (one set of buffers at a time). To keep memory down the voice is
 split once (cached under the user's cache folder) so that its decoder runs in short
-windows and its weights are mapped from the file (see `split_voice`).
+windows and its weights are mapped from the file, and resident only while it renders
+(see `split_voice`, `release_mapped`).
 
 `rate` is words per minute as espeak-ng counts them: joe speaks about `NATURAL_WPM` at the
 voice's own length scale, and `rate` scales that. The simulated partners' voices are
@@ -19,6 +20,8 @@ same every time; the facilitator's own voice keeps it.
 
 from __future__ import annotations
 
+import ctypes
+import functools
 import importlib
 import importlib.util
 import json
@@ -204,6 +207,39 @@ def split_folder(model: Path) -> Path | None:
         shutil.rmtree(work, ignore_errors=True)
 
 
+def release_mapped(path: str) -> None:
+    """Take the pages of the file `path` that this process has mapped out of its memory
+    (Linux; elsewhere nothing). The voice's weights are mapped read-only from the cache
+    file, so between two renders they need not be resident: the next render reads them
+    back from the page cache in a few milliseconds."""
+    libc = _libc()
+    if libc is None:
+        return
+    try:
+        with open("/proc/self/maps", encoding="utf-8") as maps:
+            spans = [line.split()[0] for line in maps if line.rstrip().endswith(path)]
+    except OSError:
+        return
+    for span in spans:
+        start, end = (int(part, 16) for part in span.split("-"))
+        libc.madvise(ctypes.c_void_p(start), ctypes.c_size_t(end - start), MADV_DONTNEED)
+
+
+MADV_DONTNEED = 4
+
+
+@functools.lru_cache(maxsize=1)
+def _libc():
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+    except OSError:
+        return None
+    libc.madvise.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
+    return libc
+
+
 class LoadedVoice:
     """One Piper voice in memory: its onnxruntime sessions and settings; renders one at a time."""
 
@@ -234,6 +270,7 @@ class LoadedVoice:
             raise SpeechError(f"the Piper voice {files.model} cannot be loaded ({error}); "
                               "reinstall the voice") from None
         self.files = files
+        self.weights = None if folder is None else str(folder / "encoder.data")
         self.voice = PiperVoice(session=session, config=config)
         self.rate = int(config.sample_rate)
         self.hop = int(config.hop_length)
@@ -265,6 +302,9 @@ class LoadedVoice:
                     parts.append(audio.astype(np.float32))
             except Exception as error:    # phonemizer or onnxruntime failed on this text
                 raise SpeechError(f"Piper failed: {error}") from None
+            finally:
+                if self.weights is not None:
+                    release_mapped(self.weights)
         if not parts:
             raise SpeechError(f"Piper rendered nothing for {text!r}")
         return Rendered(np.concatenate(parts), self.rate)
@@ -332,5 +372,10 @@ class PiperRenderer:
         return voice.render(text, self.rate, self.volume)
 
     def load(self) -> None:
-        """Start loading the voice now, on a background thread."""
-        _loading(self.files)
+        """Load the voice in the background once the models being loaded now are loaded
+        (their loading and this one's at the same time would add up in memory)."""
+        def after_the_others() -> None:
+            Loading.join_all()
+            _loading(self.files)
+
+        threading.Thread(target=after_the_others, name="piper-preload", daemon=True).start()
