@@ -1,6 +1,9 @@
-"""Room simulation for tests and the benchmark: reverb, noise, crosstalk, gain.
+"""Room simulation for tests, the benchmarks and `facilitator simulate`: reverb, noise,
+crosstalk, gain.
 
-Not used at run time. Everything is seeded so a test or benchmark run is repeatable.
+Not used by a live session; the simulated room's acoustics (facilitator/sim/acoustics.py)
+take the impulse response, pink noise and speech level from here. Everything is seeded so
+a test, a benchmark or a simulated session is repeatable.
 """
 
 from __future__ import annotations
