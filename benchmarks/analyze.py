@@ -342,6 +342,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip-speed", action="store_true")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args(argv)
+    sys.stdout.reconfigure(line_buffering=True)          # each figure shown as it is measured
     command = "benchmarks/analyze.py " + " ".join(argv if argv is not None else sys.argv[1:])
     print(f"$ .venv/bin/python {command.strip()}   (cores: {os.cpu_count()}, load average "
           f"{os.getloadavg()[0]:.1f} at the start)")
