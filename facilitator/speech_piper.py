@@ -37,7 +37,7 @@ from pathlib import Path
 
 import numpy as np
 
-from facilitator.loading import Loading
+from facilitator.loading import Loading, release_memory
 from facilitator.speech_engines import Rendered, SpeechError
 
 log = logging.getLogger(__name__)
@@ -305,6 +305,7 @@ class LoadedVoice:
             finally:
                 if self.weights is not None:
                     release_mapped(self.weights)
+                release_memory()           # the activations' heap pages
         if not parts:
             raise SpeechError(f"Piper rendered nothing for {text!r}")
         return Rendered(np.concatenate(parts), self.rate)
@@ -317,6 +318,8 @@ class LoadedVoice:
         result = self.voice.session.run(None, feed)[0]
         if self.decoder is None:
             return result.reshape(-1)
+        if self.weights is not None:       # the encoder's weights are not needed while decoding
+            release_mapped(self.weights)
         name = self.decoder.get_inputs()[0].name
         frames = result.shape[-1]
         pieces = []
