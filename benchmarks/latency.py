@@ -2,9 +2,14 @@
 
 Usage:
     .venv/bin/python benchmarks/latency.py [--quick] [--fast-clock] [--only demo|paused]
+                                           [--engine piper|pyttsx3|espeak-ng|both]
                                            [--no-mic] [--config FILE] [--json OUT]
 
-(about 6 minutes in real time; --quick about 2.5; --quick --fast-clock about 15 s)
+(about 6 minutes in real time per engine; --quick about 2.5; --quick --fast-clock about 15 s)
+
+--engine: the facilitator's speech engine ([speech] engine); "both" (the default) runs the
+sessions with Piper and then with pyttsx3 and prints one report per engine, since the
+prompt latency includes rendering the prompt.
 
 Two scripted sessions run through the real pipeline (`build_session`: VAD, end of turn,
 faster-whisper, judge, dialogue, prompt rendering), with the demo's SimulatedRoom as the
@@ -586,35 +591,67 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--config", help="config.toml to use (default: ./config.toml or the defaults)")
     parser.add_argument("--no-mic", action="store_true",
                         help="skip the microphone-path start-up measurement (private PulseAudio)")
+    parser.add_argument("--engine", choices=["piper", "pyttsx3", "espeak-ng", "both"], default="both",
+                        help="the facilitator's speech engine; both: piper, then pyttsx3 (default)")
     parser.add_argument("--events", type=Path, help="write every event of the sessions here (JSONL)")
     parser.add_argument("--json", type=Path, help="also write the numbers to this file")
     args = parser.parse_args(argv)
 
-    config = config_module.load(args.config)
-    results: list[SessionResult] = []
-    startup = {"age_at_top": AGE_AT_TOP, "imports": T_IMPORTED - T_TOP}
-    with tempfile.TemporaryDirectory(prefix="latency-") as folder:
-        for name in ("demo", "paused"):
-            if args.only and args.only != name:
-                continue
-            t0 = time.monotonic()
-            names, lines = (demo_lines if name == "demo" else paused_lines)(args.quick)
-            if not results:
-                startup["before_build"] = (AGE_AT_TOP or 0.0) + (time.monotonic() - T_TOP)
-                startup["render_lines"] = time.monotonic() - t0
-            results.append(run_session(name, lines, names, config, args.fast_clock, Path(folder)))
+    base = config_module.load(args.config)
+    chosen = ["piper", "pyttsx3"] if args.engine == "both" else [args.engine]
+    summary: dict = {"engines": {}}
+    events: list[tuple[str, str, float, dict]] = []
+    for number, engine in enumerate(chosen):
+        config = base.with_changes(speech={"engine": engine})
+        EFFECTIVE_GAPS.clear()
+        results: list[SessionResult] = []
+        startup = {"age_at_top": AGE_AT_TOP if number == 0 else None, "imports": T_IMPORTED - T_TOP}
+        with tempfile.TemporaryDirectory(prefix="latency-") as folder:
+            for name in ("demo", "paused"):
+                if args.only and args.only != name:
+                    continue
+                t0 = time.monotonic()
+                names, lines = (demo_lines if name == "demo" else paused_lines)(args.quick)
+                if not results:
+                    startup["before_build"] = ((AGE_AT_TOP or 0.0) + (time.monotonic() - T_TOP)
+                                               if number == 0 else time.monotonic() - t0)
+                    startup["render_lines"] = time.monotonic() - t0
+                results.append(run_session(name, lines, names, config, args.fast_clock, Path(folder)))
+        events += [(engine, r.name, at, event) for r in results for at, event in r.events]
+        if results:
+            print(f"\n==================== speech engine: {engine} ====================")
+            summary["engines"][engine] = print_report(results, args.fast_clock, startup)
+            spoken = [e for r in results for _, e in r.events if e["type"] == "_spoken"]
+            print(f"  (prompts spoken: {len(spoken)}; the speech engine's own first and later prompts "
+                  "are in 'render+start prompt' above)")
     if args.events:
         with open(args.events, "w") as handle:
-            for r in results:
-                for at, event in r.events:
-                    handle.write(json.dumps({"session": r.name, "at": at, **event}, default=str) + "\n")
-    summary = print_report(results, args.fast_clock, startup) if results else {}
+            for engine, session, at, event in events:
+                handle.write(json.dumps({"engine": engine, "session": session, "at": at, **event},
+                                        default=str) + "\n")
+    if len(summary["engines"]) > 1:
+        print_comparison(summary["engines"])
     if not args.no_mic:
         summary["mic"] = mic_startup()
         print_mic(summary["mic"])
     if args.json:
         args.json.write_text(json.dumps(summary, indent=2, default=float))
     return 0
+
+
+def print_comparison(engines: dict[str, dict]) -> None:
+    """One line per engine: the numbers the live loop's targets are about."""
+    print("\nEngines side by side (cue-ended prompt latency, ms; start-up, s; peak RSS, MB):")
+    print(f"  {'engine':<10}{'p50':>7}{'p95':>7}{'all p50':>9}{'all p95':>9}{'mid-turn':>10}"
+          f"{'ready':>8}{'RSS':>7}")
+    for engine, numbers in engines.items():
+        cue, every = numbers["latency"]["cue-ended"], numbers["latency"]["all"]
+        ready = numbers.get("ready_build_s")
+        print(f"  {engine:<10}{ms(cue['prompt_p50']):>7}{ms(cue['prompt_p95']):>7}"
+              f"{ms(every['prompt_p50']):>9}{ms(every['prompt_p95']):>9}{numbers['mid_turn']:>10}"
+              f"{'-' if ready is None else f'{ready:.2f}':>8}{numbers['rss_mb']:>7.0f}")
+    print("  (peak RSS is this benchmark process's, all engines so far: see `/usr/bin/time -v "
+          "facilitator demo --fast --silent` for one engine alone)")
 
 
 if __name__ == "__main__":
