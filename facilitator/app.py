@@ -123,9 +123,10 @@ def build_session(config: Config, source: AudioSource, options: RunOptions,
     if voice.renderer is not None:
         texts = [prompt_files.fill(t, sender=names[s], receiver=names[r])
                  for t in script.prompts.values() for s, r in (("A", "B"), ("B", "A"))]
-        if speakers.enrollment is not None:
-            texts += [prompt_files.fill(t, name=n) for t in prompt_files.common()["speakers"].values()
-                      for n in names.values()]
+        if speakers.enrollment is not None:    # asked right after the welcome: rendered next
+            texts[1:1] = [prompt_files.fill(t, name=n)
+                          for t in prompt_files.common()["speakers"].values()
+                          for n in names.values()]
         voice.renderer.prepare(texts)
     profiles_dir = _profiles_dir(config)
     restored = None

@@ -70,14 +70,40 @@ class CheckedRenderer:
                 piper.load()        # in the background, after the models loading now
         self._cache: dict[str, tuple[np.ndarray, int]] = {}   # int16: half the memory
         self._lock = threading.Lock()
+        self._rendering: dict[str, threading.Event] = {}   # texts being rendered now
         self._ahead: threading.Thread | None = None
         self.closed = False
 
     def render(self, text: str) -> Rendered:
-        with self._lock:
-            if text in self._cache:
-                samples, rate = self._cache[text]
-                return Rendered(samples.astype(np.float32) / 32767.0, rate)
+        """`text` rendered (from the cache when it was before); a text being rendered ahead
+        right now is waited for, not rendered a second time."""
+        cached = self._cached(text, wait=True)
+        if cached is not None:
+            return cached
+        try:
+            return self._render_now(text)
+        finally:
+            with self._lock:
+                done = self._rendering.pop(text, None)
+            if done is not None:
+                done.set()
+
+    def _cached(self, text: str, wait: bool) -> Rendered | None:
+        """The cached rendering, waiting (up to 10 s) when another thread is rendering it;
+        None when this thread is to render it (it is then marked as being rendered)."""
+        while True:
+            with self._lock:
+                if text in self._cache:
+                    samples, rate = self._cache[text]
+                    return Rendered(samples.astype(np.float32) / 32767.0, rate)
+                busy = self._rendering.get(text)
+                if busy is None or not wait:
+                    self._rendering[text] = threading.Event()
+                    return None
+            if not busy.wait(10.0):
+                wait = False
+
+    def _render_now(self, text: str) -> Rendered:
         problems = []
         for index, renderer in enumerate(self.renderers):
             name = type(renderer).__name__

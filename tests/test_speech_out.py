@@ -238,3 +238,25 @@ def test_two_real_renderers_in_one_process_answer_at_once() -> None:
     assert took < 8.0
     first.close()
     second.close()
+
+
+def test_a_prompt_being_rendered_ahead_is_waited_for_not_rendered_twice() -> None:
+    calls: list[str] = []
+    started = threading.Event()
+
+    class SlowEngine:
+        def render(self, text: str) -> Rendered:
+            calls.append(text)
+            started.set()
+            time.sleep(0.3)
+            return Rendered(np.full(16000, 0.3, np.float32), 16000)
+
+    renderer = CheckedRenderer(SpeechConfig(engine="espeak-ng"))
+    renderer.renderers = [SlowEngine()]
+    ahead = threading.Thread(target=renderer.render, args=("Welcome to your dialogue.",))
+    ahead.start()
+    assert started.wait(2)
+    again = renderer.render("Welcome to your dialogue.")
+    ahead.join()
+    assert calls == ["Welcome to your dialogue."]
+    assert again.duration == pytest.approx(1.0, abs=0.01)
