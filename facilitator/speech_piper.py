@@ -130,6 +130,7 @@ def split_voice(model: Path, folder: Path) -> bool:
     onnx package's copy of the network would stay in this one's memory)."""
     import onnx
     from onnx import helper
+    from onnx.external_data_helper import set_external_data
 
     network = onnx.load(str(model))
     graph = network.graph
@@ -162,8 +163,10 @@ def split_voice(model: Path, folder: Path) -> bool:
     graph.initializer.extend(kept_weights)
     del graph.output[:]
     graph.output.extend([helper.make_tensor_value_info(z, onnx.TensorProto.FLOAT, None)])
-    onnx.save(network, str(folder / "encoder.onnx"), save_as_external_data=True,
-              location="encoder.data")
+    for weight in graph.initializer:    # onnx's own save_as_external_data calls uuid.uuid1(),
+        if weight.HasField("raw_data") and len(weight.raw_data) >= 1024:   # which opens an
+            set_external_data(weight, "encoder.data")                      # AF_INET socket
+    onnx.save(network, str(folder / "encoder.onnx"))
     return True
 
 

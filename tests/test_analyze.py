@@ -289,9 +289,15 @@ def judge():
 
 
 def _run(tmp_path, recording: Path, transcriber, judge, **kwargs):
+    """analyze with the session's shared transcriber, whose glossary is given back after
+    (analyze sets its own; later tests expect the fixture's)."""
     record = tmp_path / "r.jsonl"
-    outcome = analyze(Request(recording, record=record, names={"A": "Alex", "B": "Sam"}, **kwargs),
-                      Config(), transcriber=transcriber, judge=judge)
+    glossary = transcriber.glossary
+    try:
+        outcome = analyze(Request(recording, record=record, names={"A": "Alex", "B": "Sam"}, **kwargs),
+                          Config(), transcriber=transcriber, judge=judge)
+    finally:
+        transcriber.set_glossary(glossary)
     return outcome, lines(record)
 
 
