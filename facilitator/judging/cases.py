@@ -1,13 +1,15 @@
 """Labelled judging cases: read our hand-written .txt files and the shared .jsonl files.
 
 Every case becomes a dict in the shared files' shape: {"id", "kind", "context", "reply",
-"label", "group"}, where `group` ties together replies to the same Sender turn (used to
-keep whole groups on one side of a train / held-out split).
+"label", "group", "reason"}, where `group` ties together replies to the same Sender turn
+(used to keep whole groups on one side of a train / held-out split) and `reason` names
+what is wrong with a reply when its tag says so: `N[actor]: ...` (see REASONS), else "".
 """
 
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 MIRROR_TAGS = {"M": "mirror", "P": "partial", "N": "not_mirror"}
@@ -17,6 +19,18 @@ STEP_TAGS = {
     "E+": ("empathy", "empathic"), "E-": ("empathy", "not_empathic"),
     "B+": ("sender_statement", "safe"), "B-": ("sender_statement", "blaming"),
 }
+
+REASONS = {
+    # mirror / summary
+    "actor", "negation", "added", "defend", "dropped_point", "dropped_feeling", "narrowed",
+    "unswapped", "off_topic", "question_back", "exaggerated", "reason_changed",
+    # validation / empathy
+    "own_logic", "agree_only", "yes_but", "feeling_as_thought", "own_feeling", "question",
+    # sender statements
+    "name_calling", "sarcasm", "threat", "contempt_question", "contempt_feeling",
+    "global_blame", "character_attack", "always_never", "mind_reading", "comparison",
+}
+_TAG = re.compile(r"^(?P<tag>[A-Z][A-Z+-]?)(?:\[(?P<reason>[a-z_]+)\])?$")
 
 
 def read_txt(path: Path) -> list[dict]:
@@ -29,8 +43,12 @@ def read_txt(path: Path) -> list[dict]:
         line = line.strip()
         if not line or line.startswith("#"):
             continue
-        tag, _, text = line.partition(":")
+        raw_tag, _, text = line.partition(":")
         text = text.strip()
+        match = _TAG.match(raw_tag.strip())
+        tag, reason = (match["tag"], match["reason"] or "") if match else (raw_tag, "")
+        if reason and reason not in REASONS:
+            raise ValueError(f"{path}: unknown reason {reason!r} in line {line[:40]!r}")
         if tag in ("S", "C"):
             group += 1
             context = [t.strip() for t in text.split("|")] if tag == "C" else [text]
@@ -38,13 +56,14 @@ def read_txt(path: Path) -> list[dict]:
         n = len(cases) + 1
         if tag in MIRROR_TAGS:
             cases.append({"id": f"{stem}-{n:04d}", "kind": "mirror", "context": context,
-                          "reply": text, "label": MIRROR_TAGS[tag], "group": f"{stem}-{group}"})
+                          "reply": text, "label": MIRROR_TAGS[tag], "group": f"{stem}-{group}",
+                          "reason": reason})
         elif tag in STEP_TAGS:
             kind, label = STEP_TAGS[tag]
             ctx = [] if kind == "sender_statement" else context
             g = f"{stem}-b{n}" if kind == "sender_statement" else f"{stem}-{group}"
             cases.append({"id": f"{stem}-{n:04d}", "kind": kind, "context": ctx,
-                          "reply": text, "label": label, "group": g})
+                          "reply": text, "label": label, "group": g, "reason": reason})
         else:
             raise ValueError(f"{path}: unknown tag {tag!r} in line {line[:40]!r}")
     return cases
@@ -56,7 +75,7 @@ def from_json_line(row: dict) -> dict:
     context = [row["sender"]] if kind == "mirror" and "sender" in row else list(row.get("context", []))
     group = "|".join(context) if context else row.get("id", "")
     return {"id": row.get("id", ""), "kind": kind, "context": context, "reply": row.get("reply", ""),
-            "label": row.get("label"), "group": group}
+            "label": row.get("label"), "group": group, "reason": row.get("reason", "")}
 
 
 def read_jsonl(path: Path) -> list[dict]:
