@@ -204,13 +204,14 @@ def run_session(name: str, lines: list[Line], names: dict[str, str], config, fas
                          monitor=lambda audio: extents.append(voiced_extent(audio)))
 
     t_build = time.monotonic()
+    # The voice first, as in the program (its engine loads while the speech model does).
+    voice = Voice(CheckedRenderer(config.speech) if config.speech.enabled else None,
+                  SilentOutput(realtime=not fast))
     transcriber = Transcriber(config.transcription, root=ROOT)
     t_loaded = time.monotonic()
     transcriber.warm_up()
     t_warm = time.monotonic()
     timed = TimedTranscriber(transcriber)
-    voice = Voice(CheckedRenderer(config.speech) if config.speech.enabled else None,
-                  SilentOutput(realtime=not fast))
     options = RunOptions(realtime=not fast, speak_aloud=False, display=False, names=names,
                          record_path=record_dir / f"{name}.jsonl", input_name="benchmark")
     session, writer = build_session(config, room, options, bus=bus, transcriber=transcriber,

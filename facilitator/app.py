@@ -27,7 +27,7 @@ from facilitator.record import RecordExists, RecordWriter, new_session_event, ne
 from facilitator.schema import ResumeEvent
 from facilitator.speakers.live import SpeakerSetup, VoiceEnrollment, after_enrollment, prepare
 from facilitator.speakers.profiles import VoiceProfile
-from facilitator.speech_out import CheckedRenderer, SilentOutput, SoundDeviceOutput, Voice
+from facilitator.speech_out import CheckedRenderer, SilentOutput, SoundDeviceOutput, Voice, sentences
 from facilitator.transcribe import Transcriber, load_transcriber
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -95,6 +95,9 @@ def build_session(config: Config, source: AudioSource, options: RunOptions,
                            f"path, or continue that session with `facilitator resume --record {path}`")
     session_voices = session_voices_dir(path)
     speakers = _speaker_setup(config, names, options, session_voices if resumed else None)
+    first_said = _first_said(config, script, names, speakers) if not resumed else []
+    if voice.renderer is not None and first_said:      # rendered now, beside the models' loading
+        voice.renderer.prepare([part for text in first_said for part in sentences(text)], at_once=True)
     if isinstance(transcriber, Loading):
         transcriber = transcriber.ready()
     command_words = prompt_files.common().get("commands", {}).get("glossary", "")
@@ -124,10 +127,10 @@ def build_session(config: Config, source: AudioSource, options: RunOptions,
         texts = [prompt_files.fill(t, sender=names[s], receiver=names[r])
                  for t in script.prompts.values() for s, r in (("A", "B"), ("B", "A"))]
         if speakers.enrollment is not None:    # asked right after the welcome: rendered next
-            texts[1:1] = [prompt_files.fill(t, name=n)
+            texts[0:0] = [prompt_files.fill(t, name=n)
                           for t in prompt_files.common()["speakers"].values()
                           for n in names.values()]
-        voice.renderer.prepare(texts)
+        voice.renderer.prepare([t for t in texts if t not in first_said])
     profiles_dir = _profiles_dir(config)
     restored = None
     if resumed:
@@ -200,6 +203,18 @@ def _last_question(events: list[dict], script_prompts: dict[str, str]) -> list[S
 
 def _profiles_dir(config: Config) -> Path:
     return configured_profiles_dir(config.speakers.profiles_dir, config.session.data_dir)
+
+
+def _first_said(config: Config, script: Script, names: dict[str, str], speakers: SpeakerSetup) -> list[str]:
+    """What a new session says first: the enrollment's first request, or the greeting and
+    the welcome."""
+    if speakers.enrollment is not None:
+        return [prompt_files.fill(prompt_files.common()["speakers"]["ask_first"], name=names["A"])]
+    said = [say.text for say in speakers.greeting]
+    if "welcome" in script.prompts:
+        first, other = ("A", "B") if config.session.first_sender == "A" else ("B", "A")
+        said.append(prompt_files.fill(script.prompts["welcome"], sender=names[first], receiver=names[other]))
+    return said
 
 
 def _speaker_setup(config: Config, names: dict[str, str], options: RunOptions,

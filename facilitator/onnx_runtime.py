@@ -83,9 +83,12 @@ def session_options(threads: int = 1, lean_memory: bool | None = None):
 
 
 def inference_session(model: str | Path | bytes, threads: int = 1,
-                      lean_memory: bool | None = None):
-    """An onnxruntime CPU session of `model` (a path, or the serialized model's bytes)."""
+                      lean_memory: bool | None = None, optimized: bool = False):
+    """An onnxruntime CPU session of `model` (a path, or the serialized model's bytes);
+    `optimized`: a model onnxruntime has optimized already (not optimized again)."""
     ort = runtime()
     source = model if isinstance(model, (bytes, bytearray)) else str(model)
-    return ort.InferenceSession(source, session_options(threads, lean_memory),
-                                providers=["CPUExecutionProvider"])
+    options = session_options(threads, lean_memory)
+    if optimized:
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
+    return ort.InferenceSession(source, options, providers=["CPUExecutionProvider"])

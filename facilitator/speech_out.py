@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import re
 import threading
 import time
 from dataclasses import dataclass
@@ -71,7 +72,7 @@ class CheckedRenderer:
         self._cache: dict[str, tuple[np.ndarray, int]] = {}   # int16: half the memory
         self._lock = threading.Lock()
         self._rendering: dict[str, threading.Event] = {}   # texts being rendered now
-        self._ahead: threading.Thread | None = None
+        self._ahead: list[threading.Thread] = []
         self.closed = False
 
     def render(self, text: str) -> Rendered:
@@ -87,6 +88,11 @@ class CheckedRenderer:
                 done = self._rendering.pop(text, None)
             if done is not None:
                 done.set()
+
+    def has(self, text: str) -> bool:
+        """Whether `text` is rendered already, or being rendered now."""
+        with self._lock:
+            return text in self._cache or text in self._rendering
 
     def _cached(self, text: str, wait: bool) -> Rendered | None:
         """The cached rendering, waiting (up to 10 s) when another thread is rendering it;
@@ -125,26 +131,33 @@ class CheckedRenderer:
         log.warning("speech: no engine could render %r (%s)", text, "; ".join(problems))
         raise SpeechError("; ".join(problems))
 
-    def prepare(self, texts: list[str]) -> None:
-        """Render prompts ahead of time (in a background thread) so they start at once."""
+    def prepare(self, texts: list[str], at_once: bool = False) -> None:
+        """Render prompts ahead of time (in a background thread) so they start at once.
+        `at_once`: now, beside the models' loading (the welcome, said first); otherwise
+        once the models have loaded (rendering meanwhile would slow the loading down and
+        add to its memory)."""
         def work() -> None:
-            Loading.join_all()     # the models first: their loading and Piper's would add up
+            if not at_once:
+                Loading.join_all()
             for text in texts:
                 if self.closed:
                     return
                 with contextlib.suppress(Exception):
                     self.render(text)
 
-        self._ahead = threading.Thread(target=work, name="prompt-prerender", daemon=True)
-        self._ahead.start()
+        ahead = threading.Thread(target=work, name="prompt-prerender", daemon=True)
+        self._ahead.append(ahead)
+        ahead.start()
 
     def close(self, wait_s: float = 5.0) -> None:
         """No more rendering ahead (the prompt in hand is finished, within `wait_s`: a
         thread inside onnxruntime at exit would abort the process); engines with a
         thread of their own (pyttsx3) stop it."""
         self.closed = True
-        if self._ahead is not None and self._ahead is not threading.current_thread():
-            self._ahead.join(wait_s)
+        deadline = time.monotonic() + wait_s
+        for ahead in self._ahead:
+            if ahead is not threading.current_thread():
+                ahead.join(max(0.0, deadline - time.monotonic()))
         for renderer in self.renderers:
             closer = getattr(renderer, "close", None)
             if closer is not None:
@@ -232,8 +245,19 @@ class SpokenPrompt:
     rate: int = 0
 
 
+SENTENCE_GAP_S = 0.25       # silence between two sentences played one after the other
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=\S)")
+
+
+def sentences(text: str) -> list[str]:
+    """`text` cut after each '.', '!' or '?' that a space follows."""
+    return [part for part in _SENTENCE_END.split(text.strip()) if part]
+
+
 class Voice:
-    """Speaks prompts: render (cached), then play completely on the output."""
+    """Speaks prompts: render (cached), then play completely on the output. A prompt of
+    several sentences that is not rendered yet starts as soon as its first sentence is:
+    the others are rendered while it plays."""
 
     def __init__(self, renderer: CheckedRenderer | None, output: Output):
         self.renderer = renderer
@@ -243,16 +267,37 @@ class Voice:
         started = [time.monotonic()]
         if self.renderer is None:
             return SpokenPrompt(text, estimate_duration(text), started[0], engine_ok=False)
-        try:
-            rendered = self.renderer.render(text)
-        except SpeechError:
-            return SpokenPrompt(text, estimate_duration(text), started[0], engine_ok=False)
 
         def mark() -> None:
             started[0] = time.monotonic()
 
-        self.output.play(rendered, on_start=mark)
+        parts = sentences(text)
+        try:
+            if len(parts) < 2 or self.renderer.has(text):
+                rendered = self.renderer.render(text)
+                self.output.play(rendered, on_start=mark)
+            else:
+                rendered = self._say_sentences(parts, mark)
+        except SpeechError:
+            return SpokenPrompt(text, estimate_duration(text), started[0], engine_ok=False)
         return SpokenPrompt(text, rendered.duration, started[0], True, rendered.samples, rendered.rate)
+
+    def _say_sentences(self, parts: list[str], mark: Callable[[], None]) -> Rendered:
+        """Play `parts` one after the other (rendering the next while one plays); returns
+        all that was played, as one piece."""
+        assert self.renderer is not None
+        first = self.renderer.render(parts[0])
+        self.renderer.prepare(parts[1:], at_once=True)
+        played: list[np.ndarray] = []
+        rate = first.rate
+        for number, part in enumerate(parts):
+            rendered = first if number == 0 else self.renderer.render(part)
+            samples = rendered.samples if rendered.rate == rate else resample(rendered.samples, rendered.rate, rate)
+            if number < len(parts) - 1:
+                samples = np.concatenate([samples, np.zeros(int(SENTENCE_GAP_S * rate), np.float32)])
+            self.output.play(Rendered(samples, rate), on_start=mark if number == 0 else None)
+            played.append(samples)
+        return Rendered(np.concatenate(played), rate)
 
     def close(self) -> None:
         self.output.close()

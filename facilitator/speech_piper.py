@@ -10,7 +10,7 @@ every renderer: the facilitator's prompts and the simulated partners' lines. Its
 take turns on one lock (one set of buffers at a time). To keep memory down the voice is
 split once (cached under the user's cache folder) so that its decoder runs in short
 windows and its weights are mapped from the file, and resident only while it renders
-(see `split_voice`, `release_mapped`).
+(see `facilitator.speech_piper_split`).
 
 `rate` is words per minute as espeak-ng counts them: joe speaks about `NATURAL_WPM` at the
 voice's own length scale, and `rate` scales that. The simulated partners' voices are
@@ -20,17 +20,10 @@ same every time; the facilitator's own voice keeps it.
 
 from __future__ import annotations
 
-import ctypes
-import functools
 import importlib
 import importlib.util
 import json
 import logging
-import os
-import shutil
-import subprocess
-import sys
-import tempfile
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,6 +32,8 @@ import numpy as np
 
 from facilitator.loading import Loading, release_memory
 from facilitator.speech_engines import Rendered, SpeechError
+from facilitator.speech_piper_split import (  # the voice's files on disk
+    DECODE_FRAMES, DECODE_PAD, OPTIMIZED, OPTIMIZED_DATA, release_mapped, split_folder)
 
 log = logging.getLogger(__name__)
 
@@ -101,147 +96,6 @@ def length_scale(rate: float, voice_scale: float = 1.0) -> float:
     return float(np.clip(voice_scale * NATURAL_WPM / max(1.0, float(rate)), 0.5, 2.0))
 
 
-# -- the voice split in two, so that the decoder runs in short windows -------------------------
-# A VITS voice is one network: text encoder, durations and flow (small activations), then the
-# decoder, whose activations grow with the sentence (about 30 MB a second of speech, 170 MB
-# for an 8 s sentence). The voice is split once into `encoder.onnx` (its weights in
-# `encoder.data`, which onnxruntime maps from the file instead of copying) and
-# `decoder.onnx`, kept in the cache folder; the decoder is then run on windows of
-# `DECODE_FRAMES` frames with `DECODE_PAD` frames of context on each side (the same samples
-# as in one piece). A voice whose network is not laid out so is run whole.
-DECODE_FRAMES = 32
-DECODE_PAD = 16
-SPLIT_VERSION = "1"
-
-
-def cache_root() -> Path:
-    """Where split voices are kept: $FACILITATOR_CACHE_DIR, else the user's cache folder."""
-    configured = os.environ.get("FACILITATOR_CACHE_DIR", "").strip()
-    if configured:
-        return Path(configured).expanduser()
-    from platformdirs import user_cache_dir
-
-    return Path(user_cache_dir("facilitator"))
-
-
-def split_voice(model: Path, folder: Path) -> bool:
-    """Write `model` as encoder.onnx (+ encoder.data) and decoder.onnx into `folder`; False
-    when its decoder is not one `/dec/` block with one input. Run in a child process (the
-    onnx package's copy of the network would stay in this one's memory)."""
-    import onnx
-    from onnx import helper
-    from onnx.external_data_helper import set_external_data
-
-    network = onnx.load(str(model))
-    graph = network.graph
-    decoder = [n for n in graph.node if n.name.startswith("/dec/")]
-    made = {o for n in decoder for o in n.output}
-    weights = {i.name for i in graph.initializer}
-    inputs = {i for n in decoder for i in n.input if i and i not in made and i not in weights}
-    rest = [n for n in graph.node if not n.name.startswith("/dec/")]
-    outputs = {i for n in rest for i in n.input if i in made} | ({o.name for o in graph.output} & made)
-    if len(inputs) != 1 or len(outputs) != 1:
-        return False
-    (z,), (y,) = inputs, outputs
-    mine = {i for n in decoder for i in n.input}
-    decoder_weights = [i for i in graph.initializer if i.name in mine]
-    head = helper.make_model(
-        helper.make_graph(decoder, "decoder", [helper.make_tensor_value_info(z, onnx.TensorProto.FLOAT, None)],
-                          [helper.make_tensor_value_info(y, onnx.TensorProto.FLOAT, None)], decoder_weights),
-        opset_imports=network.opset_import, ir_version=network.ir_version)
-    onnx.save(head, str(folder / "decoder.onnx"))
-    after = {y}
-    for node in rest:                   # what comes after the decoder (a reshape) is dropped
-        if after & set(node.input):
-            after |= set(node.output)
-    kept = [n for n in rest if not set(n.output) & after]
-    used = {i for n in kept for i in n.input}
-    kept_weights = [i for i in graph.initializer if i.name in used]
-    del graph.node[:]
-    graph.node.extend(kept)
-    del graph.initializer[:]
-    graph.initializer.extend(kept_weights)
-    del graph.output[:]
-    graph.output.extend([helper.make_tensor_value_info(z, onnx.TensorProto.FLOAT, None)])
-    for weight in graph.initializer:    # onnx's own save_as_external_data calls uuid.uuid1(),
-        if weight.HasField("raw_data") and len(weight.raw_data) >= 1024:   # which opens an
-            set_external_data(weight, "encoder.data")                      # AF_INET socket
-    onnx.save(network, str(folder / "encoder.onnx"))
-    return True
-
-
-def split_folder(model: Path) -> Path | None:
-    """The folder of `model`'s split (made in a child process the first time), or None
-    when the voice cannot be split or the folder cannot be written (then it is run whole)."""
-    stat = model.stat()
-    folder = cache_root() / "piper" / f"{model.stem}-{stat.st_size}-{stat.st_mtime_ns}-v{SPLIT_VERSION}"
-    if (folder / "decoder.onnx").is_file():
-        return folder
-    if (folder.parent / f"{folder.name}.unsplittable").exists():
-        return None
-    try:
-        folder.parent.mkdir(parents=True, exist_ok=True)
-        work = Path(tempfile.mkdtemp(prefix=f".{folder.name}-", dir=folder.parent))
-    except OSError as error:
-        log.info("speech: cannot write the split Piper voice under %s (%s); it runs whole",
-                 folder.parent, error)
-        return None
-    try:
-        code = ("import sys; from pathlib import Path; from facilitator.speech_piper import split_voice; "
-                "sys.exit(0 if split_voice(Path(sys.argv[1]), Path(sys.argv[2])) else 3)")
-        done = subprocess.run([sys.executable, "-c", code, str(model), str(work)],
-                              capture_output=True, text=True, timeout=300, check=False)
-        if done.returncode == 3:
-            (folder.parent / f"{folder.name}.unsplittable").touch()
-            return None
-        if done.returncode != 0:
-            log.info("speech: splitting the Piper voice failed (%s); it runs whole",
-                     done.stderr.strip()[-300:])
-            return None
-        try:
-            os.replace(work, folder)
-        except OSError:                 # another process made it meanwhile
-            pass
-        return folder if (folder / "decoder.onnx").is_file() else None
-    except (OSError, subprocess.SubprocessError) as error:
-        log.info("speech: splitting the Piper voice failed (%s); it runs whole", error)
-        return None
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
-
-
-def release_mapped(path: str) -> None:
-    """Take the pages of the file `path` that this process has mapped out of its memory
-    (Linux; elsewhere nothing). The voice's weights are mapped read-only from the cache
-    file, so between two renders they need not be resident: the next render reads them
-    back from the page cache in a few milliseconds."""
-    libc = _libc()
-    if libc is None:
-        return
-    try:
-        with open("/proc/self/maps", encoding="utf-8") as maps:
-            spans = [line.split()[0] for line in maps if line.rstrip().endswith(path)]
-    except OSError:
-        return
-    for span in spans:
-        start, end = (int(part, 16) for part in span.split("-"))
-        libc.madvise(ctypes.c_void_p(start), ctypes.c_size_t(end - start), MADV_DONTNEED)
-
-
-MADV_DONTNEED = 4
-
-
-@functools.lru_cache(maxsize=1)
-def _libc():
-    if not sys.platform.startswith("linux"):
-        return None
-    try:
-        libc = ctypes.CDLL("libc.so.6", use_errno=True)
-    except OSError:
-        return None
-    libc.madvise.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
-    return libc
-
 
 class LoadedVoice:
     """One Piper voice in memory: its onnxruntime sessions and settings; renders one at a time."""
@@ -264,7 +118,10 @@ class LoadedVoice:
         folder = split_folder(files.model)
         self.decoder = None
         try:
-            if folder is not None:
+            if folder is not None and (folder / OPTIMIZED).is_file():
+                session = inference_session(folder / OPTIMIZED, threads=threads, optimized=True)
+                self.decoder = inference_session(folder / "decoder.onnx", threads=threads)
+            elif folder is not None:
                 session = inference_session(folder / "encoder.onnx", threads=threads)
                 self.decoder = inference_session(folder / "decoder.onnx", threads=threads)
             else:
@@ -273,7 +130,8 @@ class LoadedVoice:
             raise SpeechError(f"the Piper voice {files.model} cannot be loaded ({error}); "
                               "reinstall the voice") from None
         self.files = files
-        self.weights = None if folder is None else str(folder / "encoder.data")
+        self.weights = None if folder is None else str(
+            folder / (OPTIMIZED_DATA if (folder / OPTIMIZED).is_file() else "encoder.data"))
         self.voice = PiperVoice(session=session, config=config)
         self.rate = int(config.sample_rate)
         self.hop = int(config.hop_length)
@@ -378,10 +236,6 @@ class PiperRenderer:
         return voice.render(text, self.rate, self.volume)
 
     def load(self) -> None:
-        """Load the voice in the background once the models being loaded now are loaded
-        (their loading and this one's at the same time would add up in memory)."""
-        def after_the_others() -> None:
-            Loading.join_all()
-            _loading(self.files)
-
-        threading.Thread(target=after_the_others, name="piper-preload", daemon=True).start()
+        """Start loading the voice in the background now: it is small (about 0.6 s, 70 MB)
+        and the welcome, the first thing said, waits for it."""
+        _loading(self.files)

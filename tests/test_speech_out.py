@@ -260,3 +260,70 @@ def test_a_prompt_being_rendered_ahead_is_waited_for_not_rendered_twice() -> Non
     ahead.join()
     assert calls == ["Welcome to your dialogue."]
     assert again.duration == pytest.approx(1.0, abs=0.01)
+
+
+# -- a prompt of several sentences starts with its first ------------------------------------
+class Counting:
+    """A renderer that takes `seconds` per text and notes what it rendered, when."""
+
+    def __init__(self, seconds: float = 0.05):
+        self.seconds, self.calls = seconds, []
+
+    def render(self, text: str) -> Rendered:
+        time.sleep(self.seconds)
+        self.calls.append((text, time.monotonic()))
+        return Rendered(np.full(int(0.1 * 22050 * len(text.split())), 0.2, np.float32), 22050)
+
+
+class Noting(SilentOutput):
+    def __init__(self):
+        super().__init__(realtime=True)
+        self.played: list[tuple[float, float]] = []      # (when, seconds)
+
+    def play(self, rendered, on_start=None):
+        self.played.append((time.monotonic(), rendered.duration))
+        super().play(rendered, on_start)
+
+
+def test_sentences_are_cut_after_their_end_mark() -> None:
+    from facilitator.speech_out import sentences
+
+    assert sentences("Welcome. Alex, you first! Is now a good time?  ") == [
+        "Welcome.", "Alex, you first!", "Is now a good time?"]
+    assert sentences("Say: I would like a dialogue. 3.5 minutes.") == [
+        "Say: I would like a dialogue.", "3.5 minutes."]
+    assert sentences("No end mark") == ["No end mark"]
+
+
+def test_a_prompt_not_rendered_yet_starts_when_its_first_sentence_is() -> None:
+    from facilitator.speech_out import SENTENCE_GAP_S
+
+    renderer = CheckedRenderer(SpeechConfig(engine="espeak-ng"))
+    fake = Counting(seconds=0.3)
+    renderer.renderers = [fake]
+    output = Noting()
+    text = "Welcome to your dialogue. Alex, you will be the Sender first. Is now a good time?"
+    asked = time.monotonic()
+    spoken = Voice(renderer, output).say(text)
+    assert [call[0] for call in fake.calls] == [
+        "Welcome to your dialogue.", "Alex, you will be the Sender first.", "Is now a good time?"]
+    assert len(output.played) == 3
+    assert output.played[0][0] - asked < 0.45          # one sentence's rendering, not three
+    assert fake.calls[1][1] < output.played[1][0]      # the next rendered while the first played
+    pieces = sum(seconds for _, seconds in output.played)
+    assert spoken.duration == pytest.approx(pieces)
+    assert len(spoken.audio) == pytest.approx(pieces * 22050, abs=2)
+    assert spoken.duration == pytest.approx((4 + 7 + 5) * 0.1 + 2 * SENTENCE_GAP_S, abs=0.01)
+    renderer.close()
+
+
+def test_a_prompt_rendered_ahead_is_played_in_one_piece() -> None:
+    renderer = CheckedRenderer(SpeechConfig(engine="espeak-ng"))
+    fake = Counting(seconds=0.0)
+    renderer.renderers = [fake]
+    text = "Thank you. Is there more?"
+    renderer.render(text)
+    output = Noting()
+    Voice(renderer, output).say(text)
+    assert len(output.played) == 1 and [c[0] for c in fake.calls] == [text]
+    renderer.close()
