@@ -82,7 +82,20 @@ def build_session(config: Config, source: AudioSource, options: RunOptions,
     if transcriber is None:
         transcriber = Loading(load_transcriber, config.transcription, ROOT, name="speech-model")
     judge = Loading(default_judge, config.judge, name="judge")
+    own_voice = voice is None
     voice = voice or make_voice(config, options)
+    try:
+        return _wire(config, source, options, bus, controls, transcriber, judge, voice,
+                     names, script, dialogue)
+    except BaseException:      # the voice may be rendering ahead: stopped before exit
+        if own_voice:
+            voice.close()
+        raise
+
+
+def _wire(config: Config, source: AudioSource, options: RunOptions, bus: EventBus,
+          controls: ControlQueue | None, transcriber, judge, voice: Voice, names, script,
+          dialogue: Dialogue):
     session_id = new_session_id()
     resumed = options.resume_events
     if resumed:
