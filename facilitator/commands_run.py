@@ -88,11 +88,7 @@ def _names(values: list[str]) -> dict[str, str]:
 
 
 def load_config(args):
-    try:
-        config = config_module.load(args.config)
-    except config_module.ConfigError as error:
-        print(f"Configuration problem: {error}", file=sys.stderr)
-        raise SystemExit(2)
+    config = config_module.load_for_command(args.config)
     return with_devices(config, getattr(args, "device", None), getattr(args, "second_device", None))
 
 

@@ -84,10 +84,13 @@ class SessionConfig:
 
 @dataclass(frozen=True)
 class JudgeConfig:
+    model: str = "cross"                 # "cross" = the trained cross-encoder (judging/cross.py),
+                                         # "structured" = word alignment and rules (older)
     embedding_model: str = ""            # paraphrase model: "" = the bundled package's file,
                                          # "off" = words only, or a path to an .onnx file
                                          # ($FACILITATOR_EMBEDDING_MODEL overrides)
-    embedding_threads: int = 1           # its CPU threads ($FACILITATOR_EMBEDDING_THREADS overrides)
+    embedding_threads: int = 1           # the judge's model's CPU threads
+                                         # ($FACILITATOR_EMBEDDING_THREADS overrides)
 
 
 SPEECH_ENGINES = ("piper", "pyttsx3", "espeak-ng")
@@ -117,8 +120,7 @@ class Config:
 REMOVED = {
     ("audio", "sample_rate"): "the pipeline always works at 16 kHz; devices and files are "
                               "resampled to it",
-    ("judge", "engine"): "there is one judge; [judge] embedding_model = \"off\" judges on "
-                         "words only",
+    ("judge", "engine"): "the judge is chosen by [judge] model (\"cross\" or \"structured\")",
     ("session", "language"): "the language is [transcription] language",
     ("speakers", "enroll_record_s"): "an enrollment answer ends when the partner stops "
                                      "talking, like any turn ([turns])",
@@ -191,6 +193,8 @@ def _check_ranges(config: Config, source: str) -> None:
              + f' or "{METHODS[-1]}"')
     if config.speakers.enroll_max_tries < 1:
         fail("[speakers] enroll_max_tries must be 1 or more")
+    if config.judge.model not in ("cross", "structured"):
+        fail("[judge] model must be \"cross\" or \"structured\"")
     if config.judge.embedding_threads < 1:
         fail("[judge] embedding_threads must be 1 or more")
     if config.turns.complete_end_s > config.turns.incomplete_end_s:
@@ -219,3 +223,13 @@ def load(path: str | Path | None = None) -> Config:
             "to use the defaults"
         ) from None
     return from_dict(data, source=str(path))
+
+
+def load_for_command(path: str | Path | None = None) -> Config:
+    """`load`, for a command: a config that cannot be used is said on stderr and the
+    command stops with exit code 2 (SystemExit)."""
+    try:
+        return load(path)
+    except ConfigError as error:
+        print(f"Configuration problem: {error}", file=sys.stderr)
+        raise SystemExit(2) from None

@@ -14,7 +14,7 @@ from facilitator.judging.roles import feelings_by_owner, valences
 from facilitator.judging.units import content_of, matches, sender_units, split_feeling
 from facilitator.judging.text import drop_fillers, words
 
-_VALIDATION_PHRASE = re.compile(
+VALIDATION_PHRASE = re.compile(
     r"\b(?:you make sense|(?:that|it|this|all) (?:totally |really |completely )?makes? (?:total |a lot of |perfect )?sense"
     r"|makes (?:total |perfect )?sense|i can see why|i get why|i understand why|i can understand why"
     r"|no wonder|it's understandable|that's understandable|of course you)\b"
@@ -113,7 +113,7 @@ def judge_validation(context: list[str], reply: str, embedder=None) -> Verdict:
     With an `embedder` a reason said in other words than the Sender's also counts.
     """
     text = _norm(reply)
-    phrase = _VALIDATION_PHRASE.search(text)
+    phrase = VALIDATION_PHRASE.search(text)
     problems: list[str] = []
     if not phrase:
         problems.append("no_validation_phrase")

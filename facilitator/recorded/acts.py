@@ -19,7 +19,7 @@ from facilitator import prompts as prompt_files
 from facilitator.core import words
 from facilitator.dialogue import AnswerReader
 from facilitator.judging import lexicon
-from facilitator.judging.steps import _VALIDATION_PHRASE as JUDGE_VALIDATION
+from facilitator.judging.steps import VALIDATION_PHRASE as JUDGE_VALIDATION
 from facilitator.judging.text import STOPWORDS
 
 # What a turn does in the dialogue (the record's `act`).

@@ -60,11 +60,7 @@ def run_analyze(args: argparse.Namespace) -> int:
     from facilitator.prompts import PromptsError
     from facilitator.transcribe import ModelError
 
-    try:
-        config = config_module.load(args.config)
-    except config_module.ConfigError as error:
-        print(f"Configuration problem: {error}", file=sys.stderr)
-        return 2
+    config = config_module.load_for_command(args.config)
     try:
         enroll = {k: Path(v) for k, v in parse_pairs(args.enroll, "--enroll").items()}
         names = parse_pairs(args.name, "--name")
@@ -110,18 +106,6 @@ def run_analyze(args: argparse.Namespace) -> int:
 
 def _report(record: Path) -> int:
     """Write the report as `facilitator report` does; the exit code."""
-    from facilitator.review.report import ReportError, write_report
+    from facilitator.review.report import report_for_command
 
-    try:
-        session, files, summary = write_report(record)
-    except ReportError as error:
-        print(str(error), file=sys.stderr)
-        return 2
-    except OSError as error:
-        print(f"Could not write the report: {_problem(error)}", file=sys.stderr)
-        return 1
-    print(summary)
-    print(f"Report: {files.html}")
-    for path in files.subtitles:
-        print(f"Transcript: {path}")
-    return 0
+    return report_for_command(record)[0]

@@ -40,13 +40,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     history.set_defaults(handler=run_history)
 
 
-def _problem(error: OSError) -> str:
-    where = f"{error.filename}: " if error.filename else ""
-    return f"{where}{error.strerror or error}"
-
-
 def run_report(args: argparse.Namespace) -> int:
-    from facilitator.review.report import ReportError, write_report
+    from facilitator.review.report import report_for_command
 
     record = Path(args.record)
     if not record.is_file():
@@ -57,25 +52,9 @@ def run_report(args: argparse.Namespace) -> int:
     except OSError as error:
         print(f"Could not read {record}: {error.strerror or error}", file=sys.stderr)
         return 1
-    note = skipped_note(events, record)
-    try:
-        session, files, summary = write_report(record, out=args.out, subtitles=not args.no_subtitles,
-                                               events=events)
-    except ReportError as error:
-        print(str(error), file=sys.stderr)
-        return 2
-    except OSError as error:
-        print(f"Could not write the report: {_problem(error)}", file=sys.stderr)
-        return 1
-    if note:
-        print(note, file=sys.stderr)
-    if not session.turns and not session.exchanges and not session.steps:
-        print(f"Note: {record} holds no turns, steps or verdicts.", file=sys.stderr)
-    print(summary)
-    print(f"Report: {files.html}")
-    for path in files.subtitles:
-        print(f"Transcript: {path}")
-    return 0
+    code, _ = report_for_command(record, out=args.out, subtitles=not args.no_subtitles,
+                                 events=events, note=skipped_note(events, record))
+    return code
 
 
 def _folder(args: argparse.Namespace) -> Path | None:

@@ -7,6 +7,7 @@ a USB stick or an e-mail with nothing fetched from anywhere.
 from __future__ import annotations
 
 import os
+import sys
 from dataclasses import dataclass
 from html import escape
 from pathlib import Path
@@ -244,3 +245,27 @@ def write_report(record: str | Path, out: str | Path | None = None, subtitles: b
     write_private(html_path, render_html(session, homework))
     written = write_subtitles(session, html_path) if subtitles else []
     return session, ReportFiles(html_path, written), text_summary(session, homework)
+
+
+def report_for_command(record: str | Path, out: str | Path | None = None, subtitles: bool = True,
+                       events: Events | None = None, note: str | None = None) -> tuple[int, Session | None]:
+    """`write_report`, told on the terminal as the commands do (the summary and the files
+    written, or what went wrong and the fix); (exit code, the session when written)."""
+    try:
+        session, files, summary = write_report(record, out=out, subtitles=subtitles, events=events)
+    except ReportError as error:
+        print(str(error), file=sys.stderr)
+        return 2, None
+    except OSError as error:
+        where = f"{error.filename}: " if error.filename else ""
+        print(f"Could not write the report: {where}{error.strerror or error}", file=sys.stderr)
+        return 1, None
+    if note:
+        print(note, file=sys.stderr)
+    if not session.turns and not session.exchanges and not session.steps:
+        print(f"Note: {record} holds no turns, steps or verdicts.", file=sys.stderr)
+    print(summary)
+    print(f"Report: {files.html}")
+    for path in files.subtitles:
+        print(f"Transcript: {path}")
+    return 0, session

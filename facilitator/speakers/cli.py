@@ -50,11 +50,7 @@ def _names(args: argparse.Namespace, config) -> dict[str, str]:
 def _run(args: argparse.Namespace) -> int:
     from facilitator import config as config_module
 
-    try:
-        config = config_module.load(args.config)
-    except config_module.ConfigError as error:
-        print(f"Configuration problem: {error}", file=sys.stderr)
-        return 2
+    config = config_module.load_for_command(args.config)
     method = args.method or config.speakers.method
     config = config.with_changes(speakers={"method": "gmm" if method == "turn_order" else method})
     if args.stereo or args.second_device is not None:
