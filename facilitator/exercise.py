@@ -51,7 +51,8 @@ class ExerciseConversation:
                 "kind": verdict.kind, "label": verdict.label, "score": verdict.score,
                 "missing": verdict.missing, "intrusions": verdict.intrusions,
                 "passed": verdict.passed, "step": dialogue.expectation.step,
-                "round": dialogue.round, "attempt": dialogue.tries + 1}))
+                "round": dialogue.round, "attempt": dialogue.tries + 1,
+                "reason": getattr(verdict, "reason", ""), "detail": dict(getattr(verdict, "detail", {}))}))
         return actions + dialogue.on_turn(turn.text, verdict)
 
     def on_silence(self) -> list[Action]:

@@ -167,6 +167,8 @@ class VerdictEvent(RecordEvent):
     step: str
     round: int
     attempt: int
+    reason: str = _optional("", omit="empty")                # what is wrong (`cases.REASONS`)
+    detail: dict[str, str] | None = _optional(omit="empty")  # the words the feedback quotes
 
 
 @dataclass(frozen=True, kw_only=True)

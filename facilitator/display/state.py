@@ -226,6 +226,8 @@ def verdict_text(event: Event) -> str:
     missing = event.get("missing") or []
     if missing:
         line += f"  (missing: {', '.join(str(m) for m in missing[:4])})"
+    if event.get("reason"):
+        line += f"  [{str(event['reason']).replace('_', ' ')}]"
     return line
 
 

@@ -29,6 +29,10 @@ class Verdict:
     score: float
     missing: list[str] = field(default_factory=list)
     intrusions: list[str] = field(default_factory=list)
+    # What is wrong, when it is known: one of `cases.REASONS` or "" (see `explain.py`), and
+    # the pieces the spoken feedback quotes, e.g. {"said": ..., "heard": ...}.
+    reason: str = ""
+    detail: dict[str, str] = field(default_factory=dict)
 
     @property
     def passed(self) -> bool:

@@ -84,6 +84,8 @@ class Attempt:
     round: int
     reply: str              # the turn that was judged, if one came before the verdict
     original_label: str | None = None   # set when a coach overrode the verdict
+    reason: str = ""        # what was wrong, when the judge named it (e.g. actor, negation)
+    detail: dict[str, str] = field(default_factory=dict)   # the words the feedback quoted
 
     @property
     def passed(self) -> bool:
@@ -273,6 +275,10 @@ def _words(value: Any) -> list[str]:
     return [str(w) for w in value] if isinstance(value, (list, tuple)) else []
 
 
+def _pairs(value: Any) -> dict[str, str]:
+    return {str(k): str(v) for k, v in value.items()} if isinstance(value, dict) else {}
+
+
 def analyse(events: Iterable[RecordEvent | Event], fallback_id: str = "") -> Session:
     """Fold a session's events, in order, into a `Session` (typed events, or record lines)."""
     header: SessionEvent | None = None
@@ -332,7 +338,8 @@ def analyse(events: Iterable[RecordEvent | Event], fallback_id: str = "") -> Ses
                 score=_number(event.score) if _is_number(event.score) else None,
                 missing=_words(event.missing), intrusions=_words(event.intrusions),
                 number=number, step=_text(event.step, current["step"]), round=round_,
-                reply=last_turn.text if last_turn else "",
+                reply=last_turn.text if last_turn else "", reason=_text(getattr(event, "reason", "")),
+                detail=_pairs(getattr(event, "detail", None)),
             )
             attempts.append(attempt)
             exchange = open_exchange.get(vkind)

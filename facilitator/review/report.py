@@ -133,6 +133,15 @@ def _numbers_html(session: Session) -> str:
         for name, value, words in items) + "</ul>"
 
 
+def _why(reason: str, detail: dict[str, str]) -> str:
+    """What the judge said was wrong, with the words it quoted: '<br>why: actor (said "...")'."""
+    if not reason:
+        return ""
+    words = "; ".join(f"{name} <q>{escape(value)}</q>" for name, value in detail.items()
+                      if name in ("said", "heard", "feeling", "part"))
+    return f"<br>why: {escape(reason.replace('_', ' '))}" + (f" ({words})" if words else "")
+
+
 def _verdicts_html(session: Session) -> str:
     if not session.exchanges:
         return "<p>No verdicts were recorded.</p>"
@@ -147,6 +156,7 @@ def _verdicts_html(session: Session) -> str:
             override = (f" <small>(coach changed it from {escape(attempt.original_label)})</small>"
                         if attempt.original_label else "")
             missing = f"<br>missed: {escape(', '.join(attempt.missing))}" if attempt.missing else ""
+            missing += _why(attempt.reason, attempt.detail)
             said = f"<br><q>{escape(attempt.reply)}</q>" if attempt.reply else ""
             tries.append(f"<li><span class={cls}>{escape(attempt.label)}</span>{score}{override}{missing}{said}</li>")
         result = "ok" if exchange.passed else "no"

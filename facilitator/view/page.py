@@ -219,6 +219,8 @@ function onVerdict(e) {
   li.append(head);
   if (e.missing && e.missing.length) li.append(el("div", "missing", "Missed: " + e.missing.join(", ")));
   if (e.intrusions && e.intrusions.length) li.append(el("div", "missing", "Added: " + e.intrusions.join(", ")));
+  if (e.reason) li.append(el("div", "missing", "Why: " + e.reason.replace(/_/g, " ")
+    + (e.detail && e.detail.heard ? " (heard \u201c" + e.detail.heard + "\u201d" + (e.detail.said ? ", said \u201c" + e.detail.said + "\u201d" : "") + ")" : "")));
   const button = el("button", "wrong", "Mark wrong");
   button.type = "button";
   const whyNode = el("span", "why");
