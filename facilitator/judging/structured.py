@@ -16,6 +16,7 @@ A head whose feature list does not match this code is not used.
 from __future__ import annotations
 
 from facilitator.judging import KINDS, Verdict
+from facilitator.judging.explain import explain
 from facilitator.judging.head import WEIGHTS_PATH, Blend, Head, Trees, load_heads
 from facilitator.judging.steps import judge_empathy, judge_sender_statement, judge_validation
 from facilitator.judging.structure import FEATURE_NAMES, SEMANTIC_FEATURE_NAMES, analyse
@@ -81,7 +82,8 @@ class StructuredJudge:
         passing = label == PASS_LABEL[kind]
         missing = [] if passing else found.missing
         intrusions = [] if passing and score > 0.8 else found.intrusions
-        return Verdict(kind, label, round(float(score), 3), missing, intrusions)
+        reason, detail = ("", {}) if passing else explain(kind, context, reply)
+        return Verdict(kind, label, round(float(score), 3), missing, intrusions, reason, detail)
 
 
 _WORDS = list(FEATURE_NAMES)
