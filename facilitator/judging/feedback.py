@@ -37,6 +37,34 @@ def _feelings(text: str) -> list[str]:
     return [w for w in words(text) if stem(w) in lexicon.FEELING_STEMS or w in lexicon.FEELINGS]
 
 
+# Reasons that say something was left out, answered with the kind's own sentences.
+_LEFT_OUT = {"dropped_feeling": ("missing_feeling", "missing_part"), "dropped_point": ("missing_part",)}
+
+
+def _named(verdict: Verdict, t: dict[str, dict[str, str]], section: dict[str, str],
+           fill: dict[str, str]) -> str | None:
+    """The sentence naming what went wrong (`verdict.reason`, quoting `verdict.detail`), or
+    None when the reason has no sentence: then the verdict's missing / intrusions speak."""
+    reason = getattr(verdict, "reason", "") or ""
+    detail = {k: str(v) for k, v in (getattr(verdict, "detail", None) or {}).items()}
+    reasons = t.get("reasons", {})
+    values = {**detail, **fill}
+    values["stay"] = section.get("stay", "").format(**fill)
+    if reason in _LEFT_OUT:
+        keys = [k for k in _LEFT_OUT[reason] if k in section]
+        table = section
+    else:
+        key = f"negation_{detail.get('which', 'dropped')}" if reason == "negation" else reason
+        keys, table = [key, f"{reason}_general"], reasons
+    for key in keys:
+        if key in table:
+            try:
+                return table[key].format(**values).strip()
+            except (KeyError, IndexError, ValueError):
+                continue       # a piece it quotes is missing: the general sentence, or none
+    return None
+
+
 def feedback_text(verdict: Verdict, sender_name: str, receiver_name: str,
                   templates: dict[str, dict[str, str]] | None = None) -> str | None:
     """The coaching sentence for a verdict that did not pass; None when it passed."""
@@ -50,9 +78,12 @@ def feedback_text(verdict: Verdict, sender_name: str, receiver_name: str,
     if kind in ("mirror", "summary"):
         section = t[kind]
         said.append(common["thanks"].format(**fill))
-        if verdict.label == "partial" and not verdict.intrusions:
+        named = _named(verdict, t, section, fill)
+        if verdict.label == "partial" and (verdict.reason in _LEFT_OUT if named else not verdict.intrusions):
             said.append(section["partial"].format(**fill))
-        if verdict.intrusions and verdict.label != "partial":
+        if named:
+            said.append(named)
+        elif verdict.intrusions and verdict.label != "partial":
             added = _part(verdict.intrusions[0])
             said.append(section["added"].format(added=added, **fill))
         elif verdict.missing:
