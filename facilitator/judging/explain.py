@@ -56,6 +56,12 @@ def _same(a: str, b: str) -> bool:
     return a.split(":")[0] == b.split(":")[0]
 
 
+def _alike(said: str, heard: str) -> bool:
+    """The same words, give or take a few: the Sender's words came back unchanged."""
+    a, b = set(said.lower().split()), set(heard.lower().split())
+    return a <= b or b <= a or len(a & b) / len(a | b) >= 0.75
+
+
 def _actor(s: Side, r: Side) -> tuple[str, dict[str, str]]:
     """A word both say with a different doer, owner or one done to: the first such pair."""
     for clause, low in zip(r.clauses, r.lows):    # the Sender's own words, not turned round
@@ -74,8 +80,8 @@ def _actor(s: Side, r: Side) -> tuple[str, dict[str, str]]:
             owner = k == 4       # 'my dad' -> 'your dad': quote the clause, not from the owner
             detail = {"said": spoken(s.clauses[x[0]], 0 if owner else x[6]),
                       "heard": spoken(r.clauses[rc], 0 if owner else rstart)}
-            if detail["said"].lower() == detail["heard"].lower() and not r.as_sender:
-                return "unswapped", {**detail, "swapped": swapped(detail["said"])}
+            if _alike(detail["said"], detail["heard"]) and not r.as_sender:
+                return "unswapped", {**detail, "swapped": swapped(detail["heard"])}
             return "actor", detail
     return "", {}
 
@@ -117,10 +123,11 @@ def _negation(s: Side, r: Side) -> tuple[str, dict[str, str]]:
 
 
 def _cue_clause(side: Side, cues: list[str], lead: bool = True) -> str:
-    for clause, low in zip(side.clauses, side.lows):
-        for cue in cues:
-            if has_cue(f" {low} ", cue):
-                return spoken(clause, 0, lead)
+    """The clause holding the first cue, with the next when it is only a frame ('you're saying')."""
+    for i, low in enumerate(side.lows):
+        if any(has_cue(f" {low} ", cue) for cue in cues):
+            clause = side.clauses[i] + (side.clauses[i + 1] if len(low.split()) < 4 and i + 1 < len(side.clauses) else [])
+            return spoken(clause, 0, lead)
     return ""
 
 

@@ -39,6 +39,7 @@ _CAUSATIVE = ("hurt", "scar", "upset", "frighten", "worr", "embarrass", "humilia
               "worn", "wore", "wear", "tire", "exhaust", "drain")
 _PASSIVE = frozenset("was were been being is are get got gets getting".split())
 _OBJECT = frozenset("me us mine yours myself yourself".split())
+_THROUGH = frozenset("get got any much enough".split())
 _PREP = frozenset("to about for with at on of from by up out".split())
 
 
@@ -220,8 +221,9 @@ class Side:
                 if negator(w) and not (w == "no" and j == 0):
                     scope = sum(map(negator, lows)) == 1
                     continue
-                if (w in SKIP and w not in ("the", "a", "an", "all")) or (self.person(w) and w not in POSSESSIVES):
-                    continue
+                if (w in SKIP and w not in ("the", "a", "an", "all")) or w in _THROUGH or (
+                        self.person(w) and w not in POSSESSIVES):
+                    continue          # 'never get any time': the 'not' goes on to 'time'
                 head = w not in STOPWORDS or (w in HEADS and j and (self.person(lows[j - 1]) or lows[j - 1] in SKIP))
                 if head and w not in ("feel", "felt"):
                     yield ci, j, canon(w), scope, self.agent(lows, j)[0]
