@@ -46,16 +46,35 @@ class Judge(Protocol):
     def judge(self, kind: str, context: list[str], reply: str) -> Verdict: ...
 
 
+JUDGE_MODELS = ("cross", "structured")
+
+
 def default_judge(config=None) -> Judge:
     """The judge the live loop uses unless told otherwise.
 
-    `config`: the `[judge]` section (`facilitator.config.JudgeConfig`): which paraphrase
-    model and how many threads; without it, the defaults. The environment variables
-    FACILITATOR_EMBEDDING_MODEL and FACILITATOR_EMBEDDING_THREADS override both."""
+    `config`: the `[judge]` section (`facilitator.config.JudgeConfig`): which judge
+    (`model`: the cross-encoder, or the structured judge with its paraphrase model) and how
+    many threads; without it, the defaults. The environment variables
+    FACILITATOR_EMBEDDING_MODEL and FACILITATOR_EMBEDDING_THREADS override both. When the
+    cross-encoder's files are missing or unreadable, the structured judge stands in (a
+    warning names the problem and the fix)."""
+    import logging
+    import os
+
     from facilitator.config import JudgeConfig
     from facilitator.judging import embed
     from facilitator.judging.structured import StructuredJudge
 
     config = config or JudgeConfig()
     embed.configure(config.embedding_model, config.embedding_threads)
+    if config.model == "cross":
+        from facilitator.judging.cross import CrossJudge, CrossJudgeMissing
+
+        threads = os.environ.get("FACILITATOR_EMBEDDING_THREADS", "").strip() or config.embedding_threads
+        try:
+            return CrossJudge(threads=max(1, int(threads)))
+        except (CrossJudgeMissing, ValueError) as error:
+            logging.getLogger("facilitator").warning(
+                "judge: %s; judging with the structured judge instead (reinstall facilitator, "
+                "or set [judge] model = \"structured\" to silence this)", error)
     return StructuredJudge()

@@ -30,8 +30,9 @@ facilitator would speak). A batch file has one JSON object per line:
 
 kind is one of: mirror, summary, validation, empathy, sender_statement (no kind: a
 mirror); context is the Sender's turns the reply answers (a sender_statement needs none).
-Each line out is {"id","kind","label","score","missing","intrusions"}. A line that cannot
-be judged is named on stderr and answered with {"id","error"}.
+Each line out is {"id","kind","label","score","missing","intrusions","reason","detail"}
+(reason: what is wrong, e.g. "actor"; detail: the words the coaching quotes). A line that
+cannot be judged is named on stderr and answered with {"id","error"}.
 
 Exit status: 0 all judged, 1 some lines could not be judged, 2 nothing judged (bad
 options or no such file)."""

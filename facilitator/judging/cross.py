@@ -1,0 +1,97 @@
+"""The cross-encoder judge: one small encoder reads what the Sender said and the reply
+together, so it hears who did what, what is said the other way round, and meaning said in
+other words (trained by data/judging/train_cross.py; runs on onnxruntime, int8 weights in
+cross_model/). Its verdict names a reason when a reply fails; what exactly to coach (the
+missed part, the added words, the words heard as blame) comes from the rule checks.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from facilitator.judging import KINDS, Verdict
+from facilitator.judging.actors import turned_round
+from facilitator.judging.cross_format import LABELS, REASONS, SLICES, configure_tokenizer, pair
+
+MODEL_DIR = Path(__file__).resolve().parent / "cross_model"
+
+
+class CrossJudgeMissing(RuntimeError):
+    """The model files are not there (or cannot be read)."""
+
+
+def model_present(folder: Path = MODEL_DIR) -> bool:
+    return (folder / "judge.onnx").is_file() and (folder / "tokenizer.json").is_file()
+
+
+class CrossJudge:
+    """Judges every kind with the cross-encoder; loads it once, in the constructor."""
+
+    def __init__(self, folder: Path = MODEL_DIR, threads: int = 1):
+        from tokenizers import Tokenizer
+
+        from facilitator.onnx_runtime import inference_session
+
+        if not model_present(folder):
+            raise CrossJudgeMissing(f"the judge's model is missing from {folder}")
+        try:
+            self.tokenizer = configure_tokenizer(Tokenizer.from_file(str(folder / "tokenizer.json")))
+            self.session = inference_session(folder / "judge.onnx", threads)
+        except Exception as error:  # a corrupt or truncated file
+            raise CrossJudgeMissing(f"the judge's model in {folder} cannot be read ({error})") from error
+        self.semantic = True
+
+    def scores(self, kind: str, context: list[str], reply: str) -> tuple[dict[str, float], str]:
+        """({label: probability} for the kind, the most likely reason a reply fails)."""
+        encoding = self.tokenizer.encode(*pair(kind, context, reply))
+        feed = {"input_ids": np.array([encoding.ids], np.int64),
+                "attention_mask": np.ones((1, len(encoding.ids)), np.int64),
+                "token_type_ids": np.array([encoding.type_ids], np.int64)}
+        label_logits, reason_logits = self.session.run(None, feed)
+        low, high = SLICES[kind]
+        logits = label_logits[0, low:high].astype(np.float64)
+        probs = np.exp(logits - logits.max())
+        probs /= probs.sum()
+        names = [name.split(":", 1)[1] for name in LABELS[low:high]]
+        reasons = reason_logits[0].copy()
+        reasons[0] = -np.inf            # a failing reply's likeliest reason
+        return dict(zip(names, probs.tolist())), REASONS[int(np.argmax(reasons))]
+
+    def judge(self, kind: str, context: list[str], reply: str) -> Verdict:
+        if kind not in KINDS:
+            raise ValueError(f"unknown judgement kind: {kind!r}")
+        probs, reason = self.scores(kind, context, reply)
+        label = max(probs, key=probs.get)
+        passing = LABELS[SLICES[kind][0]].split(":", 1)[1]
+        if kind in ("mirror", "summary") and label != LABELS[SLICES[kind][1] - 1].split(":", 1)[1] \
+                and turned_round(context, reply):
+            label, reason = LABELS[SLICES[kind][1] - 1].split(":", 1)[1], "actor"
+        verdict = Verdict(kind, label, round(probs[passing], 3))
+        if label != passing:
+            _coach(verdict, context, reply, reason)
+        return verdict
+
+
+def _coach(verdict: Verdict, context: list[str], reply: str, reason: str) -> None:
+    """What to coach on a failing verdict, from the rule checks of its kind."""
+    from facilitator.judging.steps import judge_empathy, judge_sender_statement, judge_validation
+    from facilitator.judging.structure import analyse
+
+    kind = verdict.kind
+    if kind in ("mirror", "summary"):
+        found = analyse(" . ".join(t.strip().rstrip(".") for t in context), reply)
+        verdict.missing, verdict.intrusions = list(found.missing), list(found.intrusions)
+    elif kind == "validation":
+        verdict.intrusions = judge_validation(context, reply).intrusions
+    elif kind == "empathy":
+        verdict.intrusions = judge_empathy(context, reply).intrusions
+    else:
+        verdict.intrusions = judge_sender_statement(reply).intrusions
+    if kind in ("mirror", "summary"):
+        from facilitator.judging.explain import explain
+
+        verdict.reason, verdict.detail = explain(kind, context, reply, reason)
+    else:
+        verdict.reason = reason

@@ -1,0 +1,48 @@
+"""What the cross-encoder judge reads and says, shared by its training
+(data/judging/train_cross.py) and its runtime (cross.py): how a judgement becomes one
+text pair, and the order of its outputs. Changing anything here means training again.
+"""
+
+from __future__ import annotations
+
+from facilitator.judging.cases import REASONS as _REASON_SET
+
+MAX_TOKENS = 256
+
+# One output per (kind, label); a judgement reads its kind's slice. The passing label first.
+LABELS = (
+    "mirror:mirror", "mirror:partial", "mirror:not_mirror",
+    "summary:complete", "summary:partial", "summary:not_summary",
+    "validation:valid", "validation:not_valid",
+    "empathy:empathic", "empathy:not_empathic",
+    "sender_statement:safe", "sender_statement:blaming",
+)
+SLICES: dict[str, tuple[int, int]] = {}
+for _index, _name in enumerate(LABELS):
+    _kind = _name.split(":", 1)[0]
+    _low, _ = SLICES.get(_kind, (_index, _index))
+    SLICES[_kind] = (_low, _index + 1)
+
+# Why a reply fails ("" first: it does not, or no reason was given).
+REASONS = ("",) + tuple(sorted(_REASON_SET))
+
+_KIND_WORDS = {
+    "mirror": "mirror of",
+    "summary": "summary of",
+    "validation": "validation of",
+    "empathy": "empathy for",
+    "sender_statement": "statement",
+}
+
+
+def pair(kind: str, context: list[str], reply: str) -> tuple[str, str]:
+    """(first text, second text): the kind and what the reply answers, then the reply."""
+    said = " | ".join(t.strip() for t in context if t.strip())
+    return f"{_KIND_WORDS[kind]}: {said}".strip(), reply.strip() or "..."
+
+
+def configure_tokenizer(tokenizer):
+    """No padding (one pair at a time), pairs cut to MAX_TOKENS, longest part first."""
+    tokenizer.no_padding()
+    tokenizer.enable_truncation(max_length=MAX_TOKENS, strategy="longest_first")
+    return tokenizer
