@@ -23,6 +23,8 @@ from typing import Callable
 import numpy as np
 import pytest
 
+from facilitator.config import TurnsConfig
+
 FACILITATOR = str(Path(sys.executable).parent / "facilitator")
 TURN_ORDER = '[speakers]\nmethod = "turn_order"\n'
 
@@ -78,6 +80,7 @@ class Case:
     heavy: bool = False                   # loads the models and runs a session (e2e)
     limit_file_size: int | None = None    # RLIMIT_FSIZE for the child (a full disk)
     env: dict[str, str] = field(default_factory=dict)
+    events: tuple[dict, ...] = ()         # each matched by an event of the record it wrote
 
 
 def _files(**made: Callable[[Path], object]) -> Callable[[Path], None]:
@@ -92,20 +95,29 @@ def _enrollments(folder: Path) -> None:
     write_wav(folder / "b.wav", speech(ENROLL_TEXT["B"], "en-us+f3"))
 
 
-def _noise(folder: Path, seconds: float = 300.0) -> None:
+# Long input, longer than the longest turn ([turns] max_turn_s) and than the silence before
+# a reminder: a monologue with no pause long enough to end a turn is cut at max_turn_s, and
+# the rest (after the prompt that follows; the first ~13 s are under the welcome) is a turn
+# of its own. Longer input repeats the same.
+MONOLOGUE_S = TurnsConfig().max_turn_s + 30.0
+
+
+def _noise(folder: Path, seconds: float = MONOLOGUE_S) -> None:
+    """Loud noise, longer than the longest turn and the silence before a reminder (whether
+    it is heard as speech or as silence, the session must go on and end cleanly)."""
     rng = np.random.default_rng(3)
     write_wav(folder / "noise.wav", (rng.normal(0, 3000, int(seconds * 16000))).astype(np.int16))
 
 
-def _monologue(folder: Path) -> None:
+def _monologue(folder: Path, seconds: float = MONOLOGUE_S) -> None:
     _enrollments(folder)
     sentences = ["I want to talk about our money and how we spend it every month.",
                  "When the bills come in I feel anxious and alone with them.",
                  "I would like us to sit down together on Sundays and look at them.",
                  "It matters to me because my parents always fought about money."]
     piece = np.concatenate([np.concatenate([speech(s), np.zeros(8000, np.int16)]) for s in sentences])
-    repeats = int(np.ceil(600 * 16000 / piece.size))
-    write_wav(folder / "monologue.wav", np.tile(piece, repeats)[: 600 * 16000])
+    samples = int(seconds * 16000)
+    write_wav(folder / "monologue.wav", np.tile(piece, int(np.ceil(samples / piece.size)))[:samples])
 
 
 def _both_at_once(folder: Path) -> None:
@@ -186,12 +198,13 @@ CASES = [
     Case("float WAV with NaN and clipping", ["run", "--input", "nan.wav", "--fast", "--silent"],
          ["session record"], codes=(0,), config=TURN_ORDER, heavy=True,
          files=_files(nan__wav=float_wav_with_nans)),
-    Case("five minutes of noise", ["run", "--input", "noise.wav", "--fast", "--silent", "--enroll",
-                                   "A=a.wav", "--enroll", "B=b.wav"],
+    Case("noise longer than the longest turn", ["run", "--input", "noise.wav", "--fast", "--silent",
+                                                "--enroll", "A=a.wav", "--enroll", "B=b.wav"],
          ["session record"], codes=(0,), heavy=True, files=lambda f: (_enrollments(f), _noise(f))),
-    Case("ten-minute monologue", ["run", "--input", "monologue.wav", "--fast", "--silent", "--enroll",
-                                  "A=a.wav", "--enroll", "B=b.wav"],
-         ["session record"], codes=(0,), heavy=True, files=_monologue),
+    Case("monologue longer than the longest turn", ["run", "--input", "monologue.wav", "--fast",
+                                                    "--silent", "--enroll", "A=a.wav", "--enroll", "B=b.wav"],
+         ["session record"], codes=(0,), heavy=True, files=_monologue,
+         events=({"type": "turn", "end_reason": "max_length"},)),
     Case("both partners at once for 30 s", ["run", "--input", "both.wav", "--fast", "--silent",
                                             "--enroll", "A=a.wav", "--enroll", "B=b.wav"],
          ["session record"], codes=(0,), heavy=True, files=_both_at_once),
@@ -199,7 +212,7 @@ CASES = [
                                                 "--enroll", "A=a.wav", "--enroll", "B=b.wav",
                                                 "--record", "full/record.jsonl"],
          ["could not be written", "disk space"], codes=(1,), heavy=True, files=_monologue,
-         limit_file_size=2500),
+         limit_file_size=1200),   # the session starts in ~560 bytes; its first turn's line (~1.5 kB) is torn
 ]
 
 
@@ -227,9 +240,14 @@ def _check(case: Case, code: int, output: str, work: Path, tmp_path: Path, given
     assert "Traceback" not in output and "terminate called" not in output, output[-3000:]
     for wanted in case.expect:
         assert wanted.lower() in output.lower(), f"{wanted!r} not in:\n{output[-3000:]}"
+    written = []
     for record in set(work.rglob("*.jsonl")) - given | set((tmp_path / "data").rglob("*.jsonl")):
         for number, line in enumerate(record.read_text().splitlines(), 1):
-            assert isinstance(json.loads(line), dict), f"{record}:{number}: {line!r}"
+            written.append(json.loads(line))
+            assert isinstance(written[-1], dict), f"{record}:{number}: {line!r}"
+    for wanted in case.events:
+        assert any(wanted.items() <= event.items() for event in written), \
+            f"no event with {wanted} in the record: {[e.get('type') for e in written]}"
 
 
 @pytest.mark.e2e
