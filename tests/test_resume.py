@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -26,19 +27,39 @@ def turns_in(path):
     return events
 
 
-def test_sigkill_then_resume_loses_no_turn(tmp_path):
-    record = tmp_path / "sessions" / "r.jsonl"
-    env = {**os.environ, "FACILITATOR_DATA_DIR": str(tmp_path)}
+def _demo_until_turns(record, env, turns):
     demo = subprocess.Popen([sys.executable, "-m", "facilitator", "demo", "--fast", "--silent",
                              "--record", str(record)], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        if record.exists() and sum(e["type"] == "turn" for e in turns_in(record)) >= 4:
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline and demo.poll() is None:
+        if record.exists() and sum(e["type"] == "turn" for e in turns_in(record)) >= turns:
             break
         time.sleep(0.02)
+    return demo
+
+
+@pytest.fixture(scope="module")
+def killed_demo(tmp_path_factory):
+    """One `demo --fast --silent` SIGKILLed mid-dialogue (after 6 turns): its data folder (the
+    record, the voices kept for resume, the lines played). Each test resumes its own copy."""
+    folder = tmp_path_factory.mktemp("killed-demo")
+    record = folder / "sessions" / "r.jsonl"
+    demo = _demo_until_turns(record, {**os.environ, "FACILITATOR_DATA_DIR": str(folder)}, 6)
     os.kill(demo.pid, signal.SIGKILL)
     demo.wait()
+    return folder
+
+
+def _copy_of(killed_demo, tmp_path):
+    """A copy of the killed demo's data folder (times kept: resume picks the newest record)."""
+    shutil.copytree(killed_demo, tmp_path / "data")
+    return tmp_path / "data", tmp_path / "data" / "sessions" / "r.jsonl"
+
+
+def test_sigkill_then_resume_loses_no_turn(killed_demo, tmp_path):
+    data, record = _copy_of(killed_demo, tmp_path)
+    env = {**os.environ, "FACILITATOR_DATA_DIR": str(data)}
     before = turns_in(record)
     turns_before = [e for e in before if e["type"] == "turn"]
     assert len(turns_before) >= 4 and before[-1]["type"] != "end"
@@ -66,18 +87,6 @@ def test_sigkill_then_resume_loses_no_turn(tmp_path):
     assert not [e for e in after[resumed_at:] if e["type"] == "enrollment"]
 
 
-def _demo_until_turns(record, env, turns):
-    demo = subprocess.Popen([sys.executable, "-m", "facilitator", "demo", "--fast", "--silent",
-                             "--record", str(record)], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 180
-    while time.monotonic() < deadline and demo.poll() is None:
-        if record.exists() and sum(e["type"] == "turn" for e in turns_in(record)) >= turns:
-            break
-        time.sleep(0.02)
-    return demo
-
-
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP])
 def test_terminate_or_hangup_close_the_record_like_ctrl_c(tmp_path, signum):
     record = tmp_path / "sessions" / "r.jsonl"
@@ -92,12 +101,9 @@ def test_terminate_or_hangup_close_the_record_like_ctrl_c(tmp_path, signum):
     assert not record.with_suffix(".voices").exists()         # the voices are forgotten
 
 
-def test_an_interrupted_demo_resumes_as_the_demo_and_completes(tmp_path):
-    record = tmp_path / "sessions" / "r.jsonl"
-    env = {**os.environ, "FACILITATOR_DATA_DIR": str(tmp_path)}
-    demo = _demo_until_turns(record, env, 6)
-    os.kill(demo.pid, signal.SIGKILL)
-    demo.wait()
+def test_an_interrupted_demo_resumes_as_the_demo_and_completes(killed_demo, tmp_path):
+    data, record = _copy_of(killed_demo, tmp_path)
+    env = {**os.environ, "FACILITATOR_DATA_DIR": str(data)}
     before = turns_in(record)
     assert before[-1]["type"] != "end"
     done = subprocess.run([sys.executable, "-m", "facilitator", "resume", "--fast", "--silent"],
