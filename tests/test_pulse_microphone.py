@@ -39,6 +39,10 @@ ENROLL_A = ("My day was busy. I went for a run in the morning, then I worked on 
             "and cooked a big pot of soup for the week.")
 ENROLL_B = ("My day was good but long. I had meetings all morning, I walked the dog at lunch, "
             "and in the afternoon I finished the report.")
+# The program's config (in its working folder): prompts at twice the default rate (165 words
+# a minute), so that the waits for them (the welcome alone is ~13 s at 165) are half as long.
+# Every prompt is still rendered, played into the sink and heard; how fast does not matter here.
+CONFIG = "[speech]\nrate = 330\n"
 
 
 # -- the private server --------------------------------------------------------------------
@@ -234,6 +238,7 @@ def test_microphone_session_through_pulseaudio(pulse):
     _write_wav(enroll_b, speak_to_array(ENROLL_B, PARTNER_VOICES["B"]))
 
     record = base / "session.jsonl"
+    (base / "config.toml").write_text(CONFIG)
     listener = PromptListener(env)
     output = open(base / "program.log", "wb")
     program = subprocess.Popen(
