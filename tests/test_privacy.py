@@ -147,10 +147,11 @@ def _wav(path: Path, audio: np.ndarray) -> Path:
 
 @pytest.mark.e2e
 def test_a_session_sends_nothing_off_the_machine(tmp_path: Path) -> None:
-    """`facilitator run --input` with recorded enrollments, in real time (about 30 s), under
-    `strace -f -e trace=network`: every onnxruntime model loads (the judge's MiniLM, CAM++,
-    the overlap network) and Whisper transcribes; onnxruntime's uploader would have looked
-    up its server within about 10 s of loading."""
+    """`facilitator run --input` with recorded enrollments, in real time (about 20 s after
+    the models load), under `strace -f -e trace=network`: every onnxruntime model loads (the
+    judge's MiniLM, CAM++, the overlap network) and Whisper transcribes; onnxruntime's
+    uploader would have looked up its server within about 10 s of loading. The prompts are
+    spoken at twice the default rate (the welcome in ~7 s instead of ~13 s)."""
     tracer = strace()
     from facilitator.speakers.campplus import WeightsMissing, find_weights
     from facilitator.sim.voices import PARTNER_VOICES, phrases_with_pauses
@@ -174,12 +175,15 @@ def test_a_session_sends_nothing_off_the_machine(tmp_path: Path) -> None:
                                PARTNER_VOICES["A"], [])
     # The line comes after the welcome prompt (the microphone is not listened to while the
     # facilitator speaks, --silent or not).
-    session = np.concatenate([np.zeros(16000 * 18, np.int16), line, np.zeros(16000 * 6, np.int16)])
+    session = np.concatenate([np.zeros(16000 * 10, np.int16), line, np.zeros(16000 * 6, np.int16)])
     recording = _wav(tmp_path / "session.wav", session)
     record = tmp_path / "record.jsonl"
     trace = tmp_path / "network.trace"
+    config = tmp_path / "config.toml"
+    config.write_text("[speech]\nrate = 330\n")
     command = [tracer, *seccomp_filter(tracer), "-f", "-qq", "-e", "trace=network",
-               "-e", "signal=none", "-o", str(trace), str(FACILITATOR), "run", "--input", str(recording), "--silent",
+               "-e", "signal=none", "-o", str(trace), str(FACILITATOR), "--config", str(config),
+               "run", "--input", str(recording), "--silent",
                "--enroll", f"A={a}", "--enroll", f"B={b}", "--record", str(record)]
     done = subprocess.run(command, cwd=ROOT, env=clean_env(home), capture_output=True,
                           text=True, timeout=600)
