@@ -168,7 +168,7 @@ def test_judge_embedding_settings_come_from_the_config_and_the_environment_overr
     monkeypatch.delenv(embed.ENV_MODEL, raising=False)
     monkeypatch.delenv(embed.ENV_THREADS, raising=False)
     try:
-        judge = default_judge(JudgeConfig(embedding_model="off", embedding_threads=3))
+        judge = default_judge(JudgeConfig(model="structured", embedding_model="off", embedding_threads=3))
         assert judge.embedder is None and "without the paraphrase model" not in capsys.readouterr().err
         assert embed.model_setting() == ("off", "[judge] embedding_model")
         assert embed.threads_setting() == 3
