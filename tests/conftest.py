@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 
+import numpy as np
 import pytest
 
 from facilitator.config import TranscriptionConfig
@@ -47,6 +48,49 @@ def say():
         return speak_to_array(text, voice)
 
     return render
+
+
+# (engines and their settings, text) -> (int16 samples, rate): every prompt rendered in this
+# test run, for `shared_prompt_renders`.
+_PROMPT_RENDERS: dict[tuple, tuple] = {}
+
+
+@pytest.fixture(scope="module")
+def shared_prompt_renders():
+    """The facilitator's prompts rendered once per test run, not once per session (for the
+    modules that ask for it: `pytest.mark.usefixtures("shared_prompt_renders")`).
+
+    A session renders every prompt of its script, for both partners as Sender, ahead on a
+    thread beside the loop (45 texts, ~250 s of speech: ~25 s of CPU with Piper);
+    the e2e tests hold dozens of sessions in this process, and rendering the same prompts
+    again was most of their time. With this fixture the engines (`CheckedRenderer.
+    _render_now`, the fallback chain included) still render each prompt the first time a
+    session of the run needs it; a later session finds it rendered, as a prompt rendered
+    ahead is found. The engines, their fallbacks and the rendering ahead are tested in
+    test_piper.py, test_speech_out.py and test_small_rooms.py; a session in a fresh
+    process (`facilitator ...` as a subprocess) renders everything itself."""
+    from facilitator import speech_out
+
+    render_now = speech_out.CheckedRenderer._render_now
+
+    def rendered_once(self, text: str):
+        engines = tuple((type(r).__name__, str(getattr(r, "files", getattr(r, "voice", ""))),
+                         getattr(r, "rate", None), getattr(r, "volume", None)) for r in self.renderers)
+        known = _PROMPT_RENDERS.get((engines, text))
+        if known is None:
+            rendered = render_now(self, text)
+            with self._lock:
+                if text in self._cache:
+                    _PROMPT_RENDERS[(engines, text)] = self._cache[text]
+            return rendered
+        samples, rate = known
+        with self._lock:
+            self._cache[text] = known
+        return speech_out.Rendered(samples.astype(np.float32) / 32767.0, rate)
+
+    with pytest.MonkeyPatch.context() as patch:       # for the module that asks for it
+        patch.setattr(speech_out.CheckedRenderer, "_render_now", rendered_once)
+        yield
 
 
 @pytest.fixture(autouse=True)

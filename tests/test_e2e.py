@@ -15,7 +15,7 @@ from facilitator.config import Config
 from facilitator.sim.room import Line, SimulatedRoom, load_demo_lines, render_lines
 from facilitator.events import as_dict
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("shared_prompt_renders")]
 
 
 def words(text):

@@ -14,7 +14,7 @@ import pytest
 from facilitator.audio_files import resample
 from facilitator.cli import main
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("shared_prompt_renders")]
 
 ENROLL_A = ("My day was busy. I went for a run in the morning, then I worked on the garden "
             "and cooked a big pot of soup for the week.")

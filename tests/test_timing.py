@@ -18,7 +18,7 @@ from facilitator.app import RunOptions, build_session, run_session
 from facilitator.config import Config
 from facilitator.sim.room import SimulatedRoom, load_demo_lines, render_lines
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("shared_prompt_renders")]
 SEEDS = [int(s) for s in os.environ.get("FACILITATOR_TIMING_SEEDS", "11").split(",")]
 
 
