@@ -224,14 +224,26 @@ def _limit(size: int | None):
     return apply
 
 
-def _prepare(case: Case, tmp_path: Path) -> tuple[Path, dict[str, str], set[Path]]:
+@pytest.fixture(scope="module")
+def voice_cache(tmp_path_factory) -> Path:
+    """One cache folder (FACILITATOR_CACHE_DIR) for the sessions that run (`heavy`): the first
+    splits Piper's voice into it, once, as on a user's machine after the first session; the
+    others find it split (each case's own HOME would split it again, seconds each). The
+    cases that stop before a session runs keep a cache of their own, split or not when they
+    exit, as a first start would."""
+    return tmp_path_factory.mktemp("cache")
+
+
+def _prepare(case: Case, tmp_path: Path, cache: Path | None = None) -> tuple[Path, dict[str, str], set[Path]]:
+    """The case's working folder (its files and config), its environment, the records given."""
     work = tmp_path / "work"
     work.mkdir()
     if case.files:
         case.files(work)
     if case.config is not None:
         (work / "config.toml").write_text(case.config, encoding="utf-8", errors="surrogateescape")
-    env = {"FACILITATOR_DATA_DIR": str(tmp_path / "data"), "HOME": str(tmp_path), **case.env}
+    env = {"FACILITATOR_DATA_DIR": str(tmp_path / "data"), "HOME": str(tmp_path),
+           **({"FACILITATOR_CACHE_DIR": str(cache)} if case.heavy and cache else {}), **case.env}
     return work, env, set(work.rglob("*.jsonl"))
 
 
@@ -252,9 +264,10 @@ def _check(case: Case, code: int, output: str, work: Path, tmp_path: Path, given
 
 @pytest.mark.e2e
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
-def test_bad_input_in_a_fresh_process_exits_with_its_own_code(case: Case, tmp_path: Path) -> None:
+def test_bad_input_in_a_fresh_process_exits_with_its_own_code(case: Case, tmp_path: Path,
+                                                            voice_cache: Path) -> None:
     """In a process of its own, so that an abort at exit (134) or a signal shows."""
-    work, env, given = _prepare(case, tmp_path)
+    work, env, given = _prepare(case, tmp_path, voice_cache)
     done = subprocess.run([FACILITATOR, *case.argv], cwd=work, env={**os.environ, **env},
                           capture_output=True, text=True, timeout=900,
                           preexec_fn=_limit(case.limit_file_size), stdin=subprocess.DEVNULL)
