@@ -15,6 +15,18 @@ import numpy as np
 import pytest
 
 pytestmark = pytest.mark.e2e
+# The prompts at Piper's fastest (about 2.4 times the default rate): each session here renders
+# all its prompts (~250 s of speech at the default rate) beside the loop; how fast they are
+# spoken is not what these tests are about.
+FAST_PROMPTS = "[speech]\nrate = 400\n"
+
+
+@pytest.fixture(scope="module")
+def facilitator(tmp_path_factory):
+    """`python -m facilitator` with the config above."""
+    config = tmp_path_factory.mktemp("config") / "config.toml"
+    config.write_text(FAST_PROMPTS)
+    return [sys.executable, "-m", "facilitator", "--config", str(config)]
 
 
 def turns_in(path):
@@ -27,10 +39,9 @@ def turns_in(path):
     return events
 
 
-def _demo_until_turns(record, env, turns):
-    demo = subprocess.Popen([sys.executable, "-m", "facilitator", "demo", "--fast", "--silent",
-                             "--record", str(record)], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+def _demo_until_turns(facilitator, record, env, turns):
+    demo = subprocess.Popen([*facilitator, "demo", "--fast", "--silent", "--record", str(record)],
+                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 180
     while time.monotonic() < deadline and demo.poll() is None:
         if record.exists() and sum(e["type"] == "turn" for e in turns_in(record)) >= turns:
@@ -40,12 +51,12 @@ def _demo_until_turns(record, env, turns):
 
 
 @pytest.fixture(scope="module")
-def killed_demo(tmp_path_factory):
+def killed_demo(tmp_path_factory, facilitator):
     """One `demo --fast --silent` SIGKILLed mid-dialogue (after 6 turns): its data folder (the
     record, the voices kept for resume, the lines played). Each test resumes its own copy."""
     folder = tmp_path_factory.mktemp("killed-demo")
     record = folder / "sessions" / "r.jsonl"
-    demo = _demo_until_turns(record, {**os.environ, "FACILITATOR_DATA_DIR": str(folder)}, 6)
+    demo = _demo_until_turns(facilitator, record, {**os.environ, "FACILITATOR_DATA_DIR": str(folder)}, 6)
     os.kill(demo.pid, signal.SIGKILL)
     demo.wait()
     return folder
@@ -57,7 +68,7 @@ def _copy_of(killed_demo, tmp_path):
     return tmp_path / "data", tmp_path / "data" / "sessions" / "r.jsonl"
 
 
-def test_sigkill_then_resume_loses_no_turn(killed_demo, tmp_path):
+def test_sigkill_then_resume_loses_no_turn(killed_demo, facilitator, tmp_path):
     data, record = _copy_of(killed_demo, tmp_path)
     env = {**os.environ, "FACILITATOR_DATA_DIR": str(data)}
     before = turns_in(record)
@@ -71,7 +82,7 @@ def test_sigkill_then_resume_loses_no_turn(killed_demo, tmp_path):
     with wave.open(str(silence), "wb") as handle:
         handle.setnchannels(1), handle.setsampwidth(2), handle.setframerate(16000)
         handle.writeframes(np.zeros(16000 * 3, np.int16).tobytes())
-    done = subprocess.run([sys.executable, "-m", "facilitator", "resume", "--input", str(silence),
+    done = subprocess.run([*facilitator, "resume", "--input", str(silence),
                            "--fast", "--silent"], env=env, capture_output=True, text=True, timeout=180)
     assert done.returncode == 0, done.stderr
     assert f"at step {last_step['name']}" in done.stdout
@@ -88,10 +99,10 @@ def test_sigkill_then_resume_loses_no_turn(killed_demo, tmp_path):
 
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP])
-def test_terminate_or_hangup_close_the_record_like_ctrl_c(tmp_path, signum):
+def test_terminate_or_hangup_close_the_record_like_ctrl_c(facilitator, tmp_path, signum):
     record = tmp_path / "sessions" / "r.jsonl"
     env = {**os.environ, "FACILITATOR_DATA_DIR": str(tmp_path)}
-    demo = _demo_until_turns(record, env, 2)
+    demo = _demo_until_turns(facilitator, record, env, 2)
     os.kill(demo.pid, signum)
     _, stderr = demo.communicate(timeout=60)
     events = turns_in(record)
@@ -101,12 +112,12 @@ def test_terminate_or_hangup_close_the_record_like_ctrl_c(tmp_path, signum):
     assert not record.with_suffix(".voices").exists()         # the voices are forgotten
 
 
-def test_an_interrupted_demo_resumes_as_the_demo_and_completes(killed_demo, tmp_path):
+def test_an_interrupted_demo_resumes_as_the_demo_and_completes(killed_demo, facilitator, tmp_path):
     data, record = _copy_of(killed_demo, tmp_path)
     env = {**os.environ, "FACILITATOR_DATA_DIR": str(data)}
     before = turns_in(record)
     assert before[-1]["type"] != "end"
-    done = subprocess.run([sys.executable, "-m", "facilitator", "resume", "--fast", "--silent"],
+    done = subprocess.run([*facilitator, "resume", "--fast", "--silent"],
                           env=env, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     assert "No microphone" not in done.stderr
@@ -115,6 +126,6 @@ def test_an_interrupted_demo_resumes_as_the_demo_and_completes(killed_demo, tmp_
     assert resumed[0]["type"] == "resume"
     assert [e for e in resumed if e["type"] == "turn"], "the demo's partners went on talking"
     assert after[-1]["type"] == "end" and after[-1]["reason"] == "complete"
-    again = subprocess.run([sys.executable, "-m", "facilitator", "resume", "--record", str(record)],
+    again = subprocess.run([*facilitator, "resume", "--record", str(record)],
                            env=env, capture_output=True, text=True, timeout=60)
     assert again.returncode == 2 and "ended" in again.stderr     # a finished session is not appended to
