@@ -27,6 +27,10 @@ from facilitator.config import TurnsConfig
 
 FACILITATOR = str(Path(sys.executable).parent / "facilitator")
 TURN_ORDER = '[speakers]\nmethod = "turn_order"\n'
+# For the sessions that run (`heavy`): the prompts at Piper's fastest (about 2.4 times the
+# default rate). Each session renders all its prompts (~250 s of speech at the default rate)
+# beside the loop; how fast they are spoken is not what these cases are about.
+FAST_PROMPTS = "[speech]\nrate = 400\n"
 
 
 def write_wav(path: Path, samples: np.ndarray, rate: int = 16000, width: int = 2) -> Path:
@@ -97,7 +101,7 @@ def _enrollments(folder: Path) -> None:
 
 # Long input, longer than the longest turn ([turns] max_turn_s) and than the silence before
 # a reminder: a monologue with no pause long enough to end a turn is cut at max_turn_s, and
-# the rest (after the prompt that follows; the first ~13 s are under the welcome) is a turn
+# the rest (after the prompt that follows; the first seconds are under the welcome) is a turn
 # of its own. Longer input repeats the same.
 MONOLOGUE_S = TurnsConfig().max_turn_s + 30.0
 
@@ -240,8 +244,9 @@ def _prepare(case: Case, tmp_path: Path, cache: Path | None = None) -> tuple[Pat
     work.mkdir()
     if case.files:
         case.files(work)
-    if case.config is not None:
-        (work / "config.toml").write_text(case.config, encoding="utf-8", errors="surrogateescape")
+    config = (case.config or "") + FAST_PROMPTS if case.heavy else case.config
+    if config is not None:
+        (work / "config.toml").write_text(config, encoding="utf-8", errors="surrogateescape")
     env = {"FACILITATOR_DATA_DIR": str(tmp_path / "data"), "HOME": str(tmp_path),
            **({"FACILITATOR_CACHE_DIR": str(cache)} if case.heavy and cache else {}), **case.env}
     return work, env, set(work.rglob("*.jsonl"))
