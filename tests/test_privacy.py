@@ -147,7 +147,7 @@ def _wav(path: Path, audio: np.ndarray) -> Path:
 
 @pytest.mark.e2e
 def test_a_session_sends_nothing_off_the_machine(tmp_path: Path) -> None:
-    """`facilitator run --input` with recorded enrollments, in real time (about 20 s after
+    """`facilitator run --input` with recorded enrollments, in real time (about 17 s after
     the models load), under `strace -f -e trace=network`: every onnxruntime model loads (the
     judge's MiniLM, CAM++, the overlap network) and Whisper transcribes; onnxruntime's
     uploader would have looked up its server within about 10 s of loading. The prompts are
@@ -175,7 +175,7 @@ def test_a_session_sends_nothing_off_the_machine(tmp_path: Path) -> None:
                                PARTNER_VOICES["A"], [])
     # The line comes after the welcome prompt (the microphone is not listened to while the
     # facilitator speaks, --silent or not).
-    session = np.concatenate([np.zeros(16000 * 10, np.int16), line, np.zeros(16000 * 6, np.int16)])
+    session = np.concatenate([np.zeros(16000 * 10, np.int16), line, np.zeros(16000 * 3, np.int16)])
     recording = _wav(tmp_path / "session.wav", session)
     record = tmp_path / "record.jsonl"
     trace = tmp_path / "network.trace"
