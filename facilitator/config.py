@@ -94,6 +94,7 @@ class JudgeConfig:
 
 
 SPEECH_ENGINES = ("piper", "pyttsx3", "espeak-ng")
+JUDGE_MODELS = ("cross", "structured")
 
 
 SpeakersConfig = SpeakersOptions         # [speakers], declared once: facilitator/speakers/options.py
@@ -193,7 +194,7 @@ def _check_ranges(config: Config, source: str) -> None:
              + f' or "{METHODS[-1]}"')
     if config.speakers.enroll_max_tries < 1:
         fail("[speakers] enroll_max_tries must be 1 or more")
-    if config.judge.model not in ("cross", "structured"):
+    if config.judge.model not in JUDGE_MODELS:
         fail("[judge] model must be \"cross\" or \"structured\"")
     if config.judge.embedding_threads < 1:
         fail("[judge] embedding_threads must be 1 or more")

@@ -52,7 +52,7 @@ class ExerciseConversation:
                 "missing": verdict.missing, "intrusions": verdict.intrusions,
                 "passed": verdict.passed, "step": dialogue.expectation.step,
                 "round": dialogue.round, "attempt": dialogue.tries + 1,
-                "reason": getattr(verdict, "reason", ""), "detail": dict(getattr(verdict, "detail", {}))}))
+                "reason": verdict.reason, "detail": dict(verdict.detail)}))
         return actions + dialogue.on_turn(turn.text, verdict)
 
     def on_silence(self) -> list[Action]:

@@ -46,9 +46,6 @@ class Judge(Protocol):
     def judge(self, kind: str, context: list[str], reply: str) -> Verdict: ...
 
 
-JUDGE_MODELS = ("cross", "structured")
-
-
 def default_judge(config=None) -> Judge:
     """The judge the live loop uses unless told otherwise.
 
@@ -59,7 +56,6 @@ def default_judge(config=None) -> Judge:
     cross-encoder's files are missing or unreadable, the structured judge stands in (a
     warning names the problem and the fix)."""
     import logging
-    import os
 
     from facilitator.config import JudgeConfig
     from facilitator.judging import embed
@@ -70,10 +66,9 @@ def default_judge(config=None) -> Judge:
     if config.model == "cross":
         from facilitator.judging.cross import CrossJudge, CrossJudgeMissing
 
-        threads = os.environ.get("FACILITATOR_EMBEDDING_THREADS", "").strip() or config.embedding_threads
         try:
-            return CrossJudge(threads=max(1, int(threads)))
-        except (CrossJudgeMissing, ValueError) as error:
+            return CrossJudge(threads=embed.threads_setting())
+        except (CrossJudgeMissing, embed.EmbeddingUnavailable) as error:
             logging.getLogger("facilitator").warning(
                 "judge: %s; judging with the structured judge instead (reinstall facilitator, "
                 "or set [judge] model = \"structured\" to silence this)", error)

@@ -13,7 +13,7 @@ import numpy as np
 
 from facilitator.judging import KINDS, Verdict
 from facilitator.judging.actors import turned_round
-from facilitator.judging.cross_format import LABELS, REASONS, SLICES, configure_tokenizer, pair
+from facilitator.judging.cross_format import REASONS, SLICES, configure_tokenizer, labels_of, pair
 
 MODEL_DIR = Path(__file__).resolve().parent / "cross_model"
 
@@ -54,7 +54,7 @@ class CrossJudge:
         logits = label_logits[0, low:high].astype(np.float64)
         probs = np.exp(logits - logits.max())
         probs /= probs.sum()
-        names = [name.split(":", 1)[1] for name in LABELS[low:high]]
+        names = labels_of(kind)
         reasons = reason_logits[0].copy()
         reasons[0] = -np.inf            # a failing reply's likeliest reason
         return dict(zip(names, probs.tolist())), REASONS[int(np.argmax(reasons))]
@@ -64,10 +64,9 @@ class CrossJudge:
             raise ValueError(f"unknown judgement kind: {kind!r}")
         probs, reason = self.scores(kind, context, reply)
         label = max(probs, key=probs.get)
-        passing = LABELS[SLICES[kind][0]].split(":", 1)[1]
-        if kind in ("mirror", "summary") and label != LABELS[SLICES[kind][1] - 1].split(":", 1)[1] \
-                and turned_round(context, reply):
-            label, reason = LABELS[SLICES[kind][1] - 1].split(":", 1)[1], "actor"
+        passing, worst = labels_of(kind)[0], labels_of(kind)[-1]
+        if kind in ("mirror", "summary") and label != worst and turned_round(context, reply):
+            label, reason = worst, "actor"
         verdict = Verdict(kind, label, round(probs[passing], 3))
         if label != passing:
             _coach(verdict, context, reply, reason)

@@ -23,6 +23,14 @@ for _index, _name in enumerate(LABELS):
     _low, _ = SLICES.get(_kind, (_index, _index))
     SLICES[_kind] = (_low, _index + 1)
 
+
+
+def labels_of(kind: str) -> list[str]:
+    """The kind's labels in output order: the passing one first, the worst last."""
+    low, high = SLICES[kind]
+    return [name.split(":", 1)[1] for name in LABELS[low:high]]
+
+
 # Why a reply fails ("" first: it does not, or no reason was given).
 REASONS = ("",) + tuple(sorted(_REASON_SET))
 

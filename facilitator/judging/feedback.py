@@ -45,8 +45,8 @@ def _named(verdict: Verdict, t: dict[str, dict[str, str]], section: dict[str, st
            fill: dict[str, str]) -> str | None:
     """The sentence naming what went wrong (`verdict.reason`, quoting `verdict.detail`), or
     None when the reason has no sentence: then the verdict's missing / intrusions speak."""
-    reason = getattr(verdict, "reason", "") or ""
-    detail = {k: str(v) for k, v in (getattr(verdict, "detail", None) or {}).items()}
+    reason = verdict.reason
+    detail = {k: str(v) for k, v in verdict.detail.items()}
     reasons = t.get("reasons", {})
     values = {**detail, **fill}
     values["stay"] = section.get("stay", "").format(**fill)

@@ -76,7 +76,7 @@ class AnalysisRecord:
             t=t, kind=verdict.kind, label=verdict.label, score=verdict.score,
             missing=list(verdict.missing), intrusions=list(verdict.intrusions),
             passed=verdict.passed, step=read.step, round=read.round, attempt=attempt,
-            reason=getattr(verdict, "reason", ""), detail=dict(getattr(verdict, "detail", {}))))
+            reason=verdict.reason, detail=dict(verdict.detail)))
 
     def stopped(self) -> None:
         """Stopped part-way (Ctrl-C): a note and the end, so that `resume` leaves it alone."""
