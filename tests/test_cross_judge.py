@@ -121,3 +121,16 @@ def test_heldout_accuracy(judge):
         for kind in ("summary", "validation", "empathy", "sender_statement"):
             of_kind = [(c, v) for c, v in verdicts if c["kind"] == kind]
             assert sum(v.label == c["label"] for c, v in of_kind) / len(of_kind) >= 0.88, kind
+
+
+def test_a_partial_mirror_is_coached_on_what_it_left_out(judge):
+    """A partial never gets a not-mirror reason ("who did what") for coaching."""
+    from facilitator.judging.cross_format import REASONS_FOR
+    from facilitator.judging.feedback import feedback_text
+
+    sender = "I felt lonely last week when you worked late every night. I missed having dinner together."
+    verdict = judge.judge("mirror", [sender], "What I hear you saying is that you felt lonely last week. Did I get that?")
+    assert verdict.label == "partial"
+    assert verdict.reason in REASONS_FOR["mirror:partial"]
+    spoken = feedback_text(verdict, "Alex", "Sam")
+    assert "who did what" not in spoken and "left out" in spoken

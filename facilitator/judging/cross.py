@@ -13,7 +13,8 @@ import numpy as np
 
 from facilitator.judging import KINDS, Verdict
 from facilitator.judging.actors import turned_round
-from facilitator.judging.cross_format import REASONS, SLICES, configure_tokenizer, labels_of, pair
+from facilitator.judging.cross_format import (REASONS, REASONS_FOR, SLICES, configure_tokenizer,
+                                              labels_of, pair)
 
 MODEL_DIR = Path(__file__).resolve().parent / "cross_model"
 
@@ -43,8 +44,8 @@ class CrossJudge:
             raise CrossJudgeMissing(f"the judge's model in {folder} cannot be read ({error})") from error
         self.semantic = True
 
-    def scores(self, kind: str, context: list[str], reply: str) -> tuple[dict[str, float], str]:
-        """({label: probability} for the kind, the most likely reason a reply fails)."""
+    def scores(self, kind: str, context: list[str], reply: str) -> tuple[dict[str, float], np.ndarray]:
+        """({label: probability} for the kind, the reason head's logits)."""
         encoding = self.tokenizer.encode(*pair(kind, context, reply))
         feed = {"input_ids": np.array([encoding.ids], np.int64),
                 "attention_mask": np.ones((1, len(encoding.ids)), np.int64),
@@ -54,23 +55,27 @@ class CrossJudge:
         logits = label_logits[0, low:high].astype(np.float64)
         probs = np.exp(logits - logits.max())
         probs /= probs.sum()
-        names = labels_of(kind)
-        reasons = reason_logits[0].copy()
-        reasons[0] = -np.inf            # a failing reply's likeliest reason
-        return dict(zip(names, probs.tolist())), REASONS[int(np.argmax(reasons))]
+        return dict(zip(labels_of(kind), probs.tolist())), reason_logits[0]
 
     def judge(self, kind: str, context: list[str], reply: str) -> Verdict:
         if kind not in KINDS:
             raise ValueError(f"unknown judgement kind: {kind!r}")
-        probs, reason = self.scores(kind, context, reply)
+        probs, reason_logits = self.scores(kind, context, reply)
         label = max(probs, key=probs.get)
         passing, worst = labels_of(kind)[0], labels_of(kind)[-1]
+        reason = ""
         if kind in ("mirror", "summary") and label != worst and turned_round(context, reply):
             label, reason = worst, "actor"
         verdict = Verdict(kind, label, round(probs[passing], 3))
         if label != passing:
-            _coach(verdict, context, reply, reason)
+            _coach(verdict, context, reply, reason or _likeliest(reason_logits, f"{kind}:{label}"))
         return verdict
+
+
+def _likeliest(reason_logits: np.ndarray, label: str) -> str:
+    """The reason head's likeliest reason among those this label can have."""
+    allowed = REASONS_FOR.get(label, REASONS[1:])
+    return max(allowed, key=lambda r: reason_logits[REASONS.index(r)])
 
 
 def _coach(verdict: Verdict, context: list[str], reply: str, reason: str) -> None:

@@ -34,6 +34,23 @@ def labels_of(kind: str) -> list[str]:
 # Why a reply fails ("" first: it does not, or no reason was given).
 REASONS = ("",) + tuple(sorted(_REASON_SET))
 
+# The reasons a failing label can have: a partial only leaves something out; the other
+# failing labels may have any reason of their kind's group (cases.REASONS).
+_LEFT_OUT = ("dropped_point", "dropped_feeling", "narrowed")
+_COVERAGE = ("actor", "negation", "added", "defend", "unswapped", "off_topic", "question_back",
+             "exaggerated", "reason_changed") + _LEFT_OUT
+_STEPS = ("own_logic", "agree_only", "yes_but", "feeling_as_thought", "own_feeling", "question",
+          "added", "defend")
+_BLAME = ("name_calling", "sarcasm", "threat", "contempt_question", "contempt_feeling",
+          "global_blame", "character_attack", "always_never", "mind_reading", "comparison")
+REASONS_FOR = {
+    "mirror:partial": _LEFT_OUT, "summary:partial": _LEFT_OUT,
+    "mirror:not_mirror": _COVERAGE, "summary:not_summary": _COVERAGE,
+    "validation:not_valid": _STEPS, "empathy:not_empathic": _STEPS,
+    "sender_statement:blaming": _BLAME,
+}
+assert all(set(r) <= set(REASONS) for r in REASONS_FOR.values())
+
 _KIND_WORDS = {
     "mirror": "mirror of",
     "summary": "summary of",
