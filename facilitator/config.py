@@ -41,7 +41,9 @@ class TurnsConfig:
     start_speech_ms: int = 90            # voiced audio needed to start a turn
     preroll_ms: int = 300                # audio kept from before the start
     pause_ms: int = 180                  # silence that counts as a pause (transcribe, look for a cue)
-    cue_end_ms: int = 180                # silence after an expected cue that ends the turn at once
+    cue_read_ms: int = 60                # in a step that expects a cue: the words are read at this
+                                         # short a silence already (a running transcript) ...
+    cue_end_ms: int = 100                # ... and a turn ending on the cue ends after this much
     complete_end_s: float = 2.2          # silence that ends a turn whose words are complete
     incomplete_end_s: float = 2.8        # silence that ends a turn ending mid-thought
     max_turn_s: float = 90.0             # a turn is closed after this long whatever happens
@@ -200,6 +202,8 @@ def _check_ranges(config: Config, source: str) -> None:
         fail("[judge] embedding_threads must be 1 or more")
     if config.turns.complete_end_s > config.turns.incomplete_end_s:
         fail("[turns] complete_end_s must not be longer than incomplete_end_s")
+    if not 0 < config.turns.cue_read_ms <= config.turns.cue_end_ms:
+        fail("[turns] cue_read_ms must be more than 0 and not longer than cue_end_ms")
 
 
 def load(path: str | Path | None = None) -> Config:

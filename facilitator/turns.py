@@ -1,10 +1,12 @@
 """Voice activity and end of turn: webrtcvad frames grouped into turns.
 
 `TurnSegmenter` follows speech and silence frame by frame and reports a `Pause` when the
-speaker stops for `pause_ms`; the live loop then reads the words so far and asks
-`EndOfTurnPolicy` whether the turn is over: at once after a cue the step expects
-("did I get that"), after `complete_end_s` of silence when the words are plainly complete,
-and after `incomplete_end_s` when they end mid-thought ("... and", "because").
+speaker stops for `pause_ms` (`cue_read_ms` in a step that expects a cue: a running
+transcript that hears the cue while it is spoken); the live loop then reads the words so
+far and asks `EndOfTurnPolicy` whether the turn is over: `cue_end_ms` after a cue the step
+expects ("did I get that") ends the words read up to the speech's end, after
+`complete_end_s` of silence when the words are plainly complete, and after
+`incomplete_end_s` when they end mid-thought ("... and", "because").
 """
 
 from __future__ import annotations
@@ -80,8 +82,10 @@ class TurnSegmenter:
             return False
         return self.vad.is_speech(samples.tobytes(), self.sample_rate)
 
-    def push(self, samples: np.ndarray, t: float, stereo: np.ndarray | None = None) -> Pause | str | None:
-        """Feed one frame. Returns "start" when a turn opens, a Pause while silent, else None."""
+    def push(self, samples: np.ndarray, t: float, stereo: np.ndarray | None = None,
+             pause_ms: int | None = None) -> Pause | str | None:
+        """Feed one frame. Returns "start" when a turn opens, a Pause while silent for
+        `pause_ms` (the config's unless given), else None."""
         voiced = self.is_speech(samples)
         frame_s = len(samples) / self.sample_rate
         if self.turn is None:
@@ -113,7 +117,7 @@ class TurnSegmenter:
             return None
         self._silence_frames += 1
         silence_s = self._silence_frames * frame_s
-        if silence_s * 1000 >= self.config.pause_ms:
+        if silence_s * 1000 >= (self.config.pause_ms if pause_ms is None else pause_ms):
             first = not self._pause_reported
             self._pause_reported = True
             return Pause(self.turn.speech_end, silence_s, first)
@@ -172,9 +176,13 @@ def words_complete(text: str) -> bool:
 class EndOfTurnPolicy:
     config: TurnsConfig
 
-    def decide(self, text: str, silence_s: float, cues: list[str]) -> str | None:
-        """Why the turn ends now ("cue", "complete", "silence"), or None to keep listening."""
-        if text and cues and silence_s * 1000 >= self.config.cue_end_ms and ends_with_cue(text, cues):
+    def decide(self, text: str, silence_s: float, cues: list[str],
+               read_to_end: bool = True) -> str | None:
+        """Why the turn ends now ("cue", "complete", "silence"), or None to keep listening.
+        `read_to_end`: `text` holds the words up to the speech's end (a cue heard in words
+        read earlier, "did I get that" of "did I get that wrong before", ends nothing)."""
+        if (text and cues and read_to_end and silence_s * 1000 >= self.config.cue_end_ms
+                and ends_with_cue(text, cues)):
             return "cue"
         if silence_s >= self.config.incomplete_end_s:
             return "silence"

@@ -179,3 +179,59 @@ def test_early_who_spoke_in_a_long_turn_is_spaced_out_not_at_every_pause():
         if worth_deciding_again(length, length - decided):
             decided, decisions = length, decisions + 1
     assert decisions < 25                              # at every pause it would be 150
+
+
+def _mirror_after_opening(mirror_parts: list[str], gap_inside_s: float):
+    """The opening, then a mirror spoken as `mirror_parts` with `gap_inside_s` between them."""
+    lines = ToneLines()
+    audio = [lines.conversation(OPENING)]
+    for index, part in enumerate(mirror_parts):
+        audio.append(lines.line(part))
+        gap = gap_inside_s if index < len(mirror_parts) - 1 else 4.0
+        audio.append(np.zeros(int(gap * SAMPLE_RATE), np.int16))
+    return lines, np.concatenate(audio)
+
+
+def _run_audio(lines, audio, config=None):
+    events: list[dict] = []
+    bus = EventBus()
+    bus.subscribe(lambda event: events.append(as_dict(event)))
+    bus.subscribe_signals(lambda event: events.append(as_dict(event)))
+    dialogue = Dialogue(Script.load("intentional_dialogue"), NAMES)
+    session = _assemble(config or Config(), ArraySource(audio), bus, ControlQueue(), NAMES,
+                        FakeTranscriber(lines), PassingJudge(), NullVoice(), dialogue, None,
+                        SpeakerSetup(FakeAttributor(), None), False, lambda e: None, 0.0, None)
+    session.run()
+    return events
+
+
+def test_a_cue_is_heard_as_it_is_said_and_ends_the_turn_a_short_silence_later():
+    config = Config()
+    turns = config.turns
+    assert turns.cue_read_ms < turns.cue_end_ms < turns.pause_ms
+    lines, audio = _mirror_after_opening(["What I hear you saying is you felt lonely. Did I get that?"], 0)
+    events = _run_audio(lines, audio, config)
+    mirror = [t for t in of(events, "turn") if t["step"] == "mirror"][0]
+    assert mirror["end_reason"] == "cue"
+    frame_s = turns.frame_ms / 1000
+    hangover = mirror["t"] - mirror["end"]
+    assert hangover <= turns.cue_end_ms / 1000 + frame_s + 1e-6     # not the 180 ms pause
+    # with the old reading (words read only at `pause_ms`) the same turn ends later
+    slow = config.with_changes(turns={"cue_read_ms": turns.pause_ms, "cue_end_ms": turns.pause_ms})
+    slow_mirror = [t for t in of(_run_audio(*_mirror_after_opening(
+        ["What I hear you saying is you felt lonely. Did I get that?"], 0), slow), "turn")
+        if t["step"] == "mirror"][0]
+    assert slow_mirror["t"] - slow_mirror["end"] >= turns.pause_ms / 1000 - 1e-6 > hangover
+
+
+def test_a_cue_inside_a_longer_sentence_does_not_end_the_turn():
+    # "... did I get that" -- a breath shorter than cue_end_ms -- "wrong, before, when we talked"
+    parts = ["What I hear you saying is you felt lonely. I wonder, did I get that",
+             "wrong before, when we talked about the holidays."]
+    lines, audio = _mirror_after_opening(parts, gap_inside_s=0.085)
+    events = _run_audio(lines, audio)
+    read_mid_sentence = [p for p in of(events, "_partial") if p["text"].endswith("did I get that")]
+    assert read_mid_sentence, "the words were not read at the short silence"
+    mirror = [t for t in of(events, "turn") if t["step"] == "mirror"]
+    assert len(mirror) == 1 and mirror[0]["end_reason"] != "cue"
+    assert mirror[0]["text"].endswith("about the holidays.")

@@ -2,8 +2,9 @@
 
 The open turn is transcribed incrementally: at each pause, the speech since the last kept
 stretch is transcribed again (with the kept words as context). A stretch of at least
-`commit_chunk_s` is kept as it is, so a long turn is never transcribed from its start twice
-and the transcript is nearly ready the moment the turn ends.
+`commit_chunk_s` is kept as it is once the pause has lasted long enough to be a gap between
+words (`settle`; at once when it is twice that long), so a long turn is never transcribed
+from its start twice and the transcript is nearly ready the moment the turn ends.
 """
 
 from __future__ import annotations
@@ -40,6 +41,8 @@ class OpenTurn:
     transcribed_speech_end: float = -1.0
     last_voice_arrival: float = 0.0
     last_speech_end: float = 0.0
+    pending_s: float = 0.0                 # length of the stretch the pending words were read from ...
+    pending_cut: float | None = None       # ... and where it ended
 
     @property
     def text(self) -> str:
@@ -65,8 +68,10 @@ class Listening:
             state.last_speech_end = speech_end
             state.last_voice_arrival = arrived
 
-    def transcribe_so_far(self, turn: TurnSoFar) -> bool:
-        """Read the words up to the turn's last voiced frame; False when nothing was new."""
+    def transcribe_so_far(self, turn: TurnSoFar, settled: bool = True) -> bool:
+        """Read the words up to the turn's last voiced frame; False when nothing was new.
+        `settled`: the silence is long enough to be a gap between words (the stretch read
+        may be kept); a shorter one (a running read in a cue step) keeps it only when long."""
         state = self.open
         if state is None or turn.speech_end == state.transcribed_speech_end:
             return False
@@ -80,11 +85,23 @@ class Listening:
         text = getattr(result, "text", "")
         state.pending_text = text
         state.transcribed_speech_end = turn.speech_end
-        if len(piece) / SAMPLE_RATE >= self.commit_chunk_s and text:
+        state.pending_s, state.pending_cut = len(piece) / SAMPLE_RATE, cut
+        if settled or state.pending_s >= 2 * self.commit_chunk_s:
+            self._keep_long_pending(state)
+        return True
+
+    def settle(self, turn: TurnSoFar) -> None:
+        """The pause after words read at a shorter silence has lasted: keep them if long."""
+        state = self.open
+        if state is not None and state.transcribed_speech_end == turn.speech_end:
+            self._keep_long_pending(state)
+
+    def _keep_long_pending(self, state: OpenTurn) -> None:
+        if state.pending_s >= self.commit_chunk_s and state.pending_text:
             state.committed_text = state.text
             state.pending_text = ""
-            state.committed_until = cut
-        return True
+            state.committed_until = state.pending_cut
+            state.pending_s = 0.0
 
     def close(self) -> OpenTurn | None:
         state, self.open = self.open, None

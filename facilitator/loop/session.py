@@ -165,8 +165,17 @@ class Session:
             self.source.close()
         return self.end_reason or "error"
 
+    def _read_pause_ms(self) -> int:
+        """The silence at which the words so far are read: shorter when the step expects a
+        cue, so that a turn ending on it ends `cue_end_ms` after it."""
+        turns = self.config.turns
+        if self.conversation.expectation.cues and not self.paused:
+            return min(turns.cue_read_ms, turns.pause_ms)
+        return turns.pause_ms
+
     def _frame(self, frame) -> None:
-        event = self.segmenter.push(frame.samples, frame.t, frame.channels)
+        read_ms = self._read_pause_ms()
+        event = self.segmenter.push(frame.samples, frame.t, frame.channels, read_ms)
         turn = self.segmenter.turn
         if event == "start":
             self.listening.begin(turn.start)
@@ -175,9 +184,12 @@ class Session:
             self.last_activity = self.now   # (finishing the turn below may speak: that moves it on)
             self.listening.heard_voice(turn.speech_end, frame.arrived)
             if isinstance(event, Pause):
+                settled_ms = self.config.turns.pause_ms
                 if event.first:
                     self._who_so_far(turn)
-                    self._words_so_far(turn)
+                    self._words_so_far(turn, settled=read_ms >= settled_ms)
+                elif self.segmenter.silence_ms >= settled_ms:
+                    self.listening.settle(turn)
                 reason = self._turn_end(event)
                 if reason:
                     self._finish_turn(reason)
@@ -196,7 +208,9 @@ class Session:
             if self.commands.read(text):
                 return "command"
             return "silence" if pause.silence_s >= self.config.turns.complete_end_s else None
-        reason = self.policy.decide(text, pause.silence_s, self.conversation.expectation.cues)
+        read_to_end = self.listening.open.transcribed_speech_end == pause.speech_end
+        reason = self.policy.decide(text, pause.silence_s, self.conversation.expectation.cues,
+                                    read_to_end)
         if not reason and pause.first and self.commands.read(text):
             reason = "command"
         return reason
@@ -206,8 +220,8 @@ class Session:
         if expectation.judged:
             self.attribution.start_early(turn, expectation.speaker, final)
 
-    def _words_so_far(self, turn) -> None:
-        if self.listening.transcribe_so_far(turn):
+    def _words_so_far(self, turn, settled: bool = True) -> None:
+        if self.listening.transcribe_so_far(turn, settled):
             self.signal(Partial(t=round(self.now, 3), text=self.listening.open.text,
                                 speaker=self.conversation.expectation.speaker))
 
