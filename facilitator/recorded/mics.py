@@ -34,7 +34,9 @@ def channels_differ(audio: np.ndarray) -> bool:
     if audio.ndim != 2 or audio.shape[1] < 2:
         return False
     step = max(1, audio.shape[0] // 2_000_000)
-    sample = audio[::step]
+    sample = audio[::step].astype(np.float32)
+    if audio.dtype == np.int16:
+        sample /= 32768.0
     return bool(np.max(np.abs(sample[:, 0] - sample[:, 1])) > 1e-3)
 
 

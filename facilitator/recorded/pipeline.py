@@ -136,7 +136,7 @@ def analyze(request: Request, config: Config, *, who_spoke: Callable | None = No
         progress.done("decode")
     except InputError as error:
         raise AnalyzeError(str(error)) from None
-    if _silent(recording.audio):
+    if recording.peak() < SILENT_PEAK:
         raise AnalyzeError(f"no speech found in {request.recording}: it holds only silence "
                            "(give a recording of the dialogue)")
     glossary = ""
@@ -171,11 +171,6 @@ def analyze(request: Request, config: Config, *, who_spoke: Callable | None = No
     return Outcome(path, recording.duration, turns, verdicts, who.voices, note)
 
 
-def _silent(audio: np.ndarray) -> bool:
-    """Nothing louder than SILENT_PEAK anywhere (digital silence, or a hiss far below speech)."""
-    return audio.size == 0 or float(np.abs(audio).max()) < SILENT_PEAK
-
-
 def _find_voices(recording: Recording, enrolled, config: Config, who_spoke: Callable,
                  progress: Progress, samples: dict[str, Path]):
     from facilitator.recorded.voices import VoicesError
@@ -197,7 +192,6 @@ def _find_voices(recording: Recording, enrolled, config: Config, who_spoke: Call
 def _work_through(recording: Recording, who, transcriber, judge, record: "AnalysisRecord",
                   one_voice: bool, note: str | None, progress: Progress) -> tuple[int, int]:
     """Transcribe, label, judge and write each turn in time order; (turns, verdicts)."""
-    mono = recording.mono()
     reader = DialogueReader()
     total = sum(t.end - t.start for t in who.turns) or 1.0
     done_s = 0.0
@@ -205,7 +199,7 @@ def _work_through(recording: Recording, who, transcriber, judge, record: "Analys
     progress.begin("words")
     for index, spoken in enumerate(who.turns):
         done_s += spoken.end - spoken.start
-        text = _words(transcriber, mono, spoken.start, spoken.end)
+        text = _words(transcriber, recording, spoken.start, spoken.end)
         progress.update("words", done_s / total)
         if not text:
             continue
@@ -226,15 +220,14 @@ def _work_through(recording: Recording, who, transcriber, judge, record: "Analys
     return written_turns, verdicts
 
 
-def _words(transcriber, mono: np.ndarray, start: float, end: float) -> str:
+def _words(transcriber, recording: Recording, start: float, end: float) -> str:
     """The turn's words, with the glossary alone as the decoder's prompt: the Sender's words
     are never given as the prompt of a reply, or a partial mirror could be heard as whole."""
     if end - start < MIN_WORDS_S:
         return ""
     first = max(0, int((start - PAD_S) * SAMPLE_RATE))
-    last = min(len(mono), int((end + PAD_S) * SAMPLE_RATE))
-    piece = np.ascontiguousarray(mono[first:last], dtype=np.float32)
-    return transcriber.transcribe(piece).text.strip()
+    last = min(recording.audio.shape[0], int((end + PAD_S) * SAMPLE_RATE))
+    return transcriber.transcribe(np.ascontiguousarray(recording.mono(first, last))).text.strip()
 
 
 def _end_reason(spoken, following) -> str:

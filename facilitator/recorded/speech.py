@@ -41,8 +41,11 @@ class Speech:
 
 
 def mono_block(audio: np.ndarray, lo: int, hi: int) -> np.ndarray:
-    """Samples [lo, hi) of mono or (n, 2) audio, as mono float32 (channels averaged)."""
+    """Samples [lo, hi) of mono or (n, 2) float32 or int16 audio, as mono float32 in -1..1
+    (channels averaged)."""
     block = audio[lo:hi]
+    if block.dtype == np.int16:
+        block = block.astype(np.float32) / 32768.0
     if block.ndim == 2:
         block = block.mean(axis=1, dtype=np.float32)
     return np.asarray(block, np.float32)

@@ -95,13 +95,16 @@ def _models():  # noqa: ANN202
 def who_spoke(audio: np.ndarray, *, enrolled: dict[str, np.ndarray] | None = None,
               config: "Config | None" = None,
               progress: Callable[[float], None] | None = None) -> WhoSpoke:
-    """audio: float32 at 16 kHz, shape (n,) mono or (n, 2) two microphones.
+    """audio: float32 or int16 (not copied: a long recording is read a block at a time) at
+    16 kHz, shape (n,) mono or (n, 2) two microphones.
     enrolled: {"A": samples, "B": samples} voice samples (16 kHz float32) from --enroll.
     progress(fraction) is called as the audio is worked through (0..1)."""
     from facilitator.config import Config
 
     config = config or Config()
-    audio = to_float32(np.asarray(audio))        # int16 is scaled; float32 is not copied
+    audio = np.asarray(audio)
+    if audio.dtype != np.int16:
+        audio = to_float32(audio)                 # float32 is not copied
     if audio.ndim == 2 and audio.shape[1] == 1:
         audio = audio[:, 0]
     stereo = audio.ndim == 2 and channels_differ(audio)
