@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import shutil
 import sys
 from dataclasses import dataclass, field
@@ -188,8 +189,23 @@ def _assemble(config: Config, source: AudioSource, bus: EventBus, controls: Cont
     wording = Wording(common["prompts"], common["speakers"], PASSING_LABELS)
     session = Session(config, source, conversations, Listening(transcriber), attribution,
                       speaking, bus, wording, names, controls, intro=speakers.greeting,
-                      time_offset=time_offset, view=view)
+                      time_offset=time_offset, view=view, wait_for=thought_end(config))
     return session
+
+
+def thought_end(config: Config):
+    """`[turns] end_model = "thought"`: ThoughtEnd's wait (words and voice), up to
+    incomplete_end_s; "fixed", or its model missing (with a warning): None."""
+    if config.turns.end_model != "thought":
+        return None
+    from facilitator.turn_end import ThoughtEnd, ThoughtEndOptions, ThoughtModelMissing
+
+    try:
+        return ThoughtEnd(ThoughtEndOptions(max_end_s=config.turns.incomplete_end_s)).wait_s
+    except ThoughtModelMissing as error:
+        logging.getLogger("facilitator").warning(
+            "%s; the turns end after the fixed waits ([turns] complete_end_s)", error)
+        return None
 
 
 def _new_writer(path: Path, config: Config, append: bool) -> RecordWriter:

@@ -45,6 +45,8 @@ class TurnsConfig:
                                          # short a silence already (a running transcript) ...
     cue_end_ms: int = 100                # ... and a turn ending on the cue ends after this much
     complete_end_s: float = 2.2          # silence that ends a turn whose words are complete
+    end_model: str = "fixed"             # "fixed": complete_end_s / incomplete_end_s; "thought":
+                                         # the wait decided from the words and the voice (turn_end)
     incomplete_end_s: float = 2.8        # silence that ends a turn ending mid-thought
     max_turn_s: float = 90.0             # a turn is closed after this long whatever happens
     min_turn_ms: int = 300               # shorter bursts of sound are not turns
@@ -97,6 +99,7 @@ class JudgeConfig:
 
 SPEECH_ENGINES = ("piper", "pyttsx3", "espeak-ng")
 JUDGE_MODELS = ("cross", "structured")
+END_MODELS = ("fixed", "thought")        # [turns] end_model
 
 
 SpeakersConfig = SpeakersOptions         # [speakers], declared once: facilitator/speakers/options.py
@@ -202,6 +205,8 @@ def _check_ranges(config: Config, source: str) -> None:
         fail("[judge] embedding_threads must be 1 or more")
     if config.turns.complete_end_s > config.turns.incomplete_end_s:
         fail("[turns] complete_end_s must not be longer than incomplete_end_s")
+    if config.turns.end_model not in END_MODELS:
+        fail("[turns] end_model must be " + " or ".join(f'"{m}"' for m in END_MODELS))
     if not 0 < config.turns.cue_read_ms <= config.turns.cue_end_ms:
         fail("[turns] cue_read_ms must be more than 0 and not longer than cue_end_ms")
 

@@ -6,7 +6,9 @@ transcript that hears the cue while it is spoken); the live loop then reads the 
 far and asks `EndOfTurnPolicy` whether the turn is over: `cue_end_ms` after a cue the step
 expects ("did I get that") ends the words read up to the speech's end, after
 `complete_end_s` of silence when the words are plainly complete, and after
-`incomplete_end_s` when they end mid-thought ("... and", "because").
+`incomplete_end_s` when they end mid-thought ("... and", "because"). With
+`end_model = "thought"` the wait after each pause is decided from the words and the voice
+instead (`facilitator.turn_end.ThoughtEnd`, handed in by the assembly as a `wait_for`).
 """
 
 from __future__ import annotations
@@ -177,13 +179,19 @@ class EndOfTurnPolicy:
     config: TurnsConfig
 
     def decide(self, text: str, silence_s: float, cues: list[str],
-               read_to_end: bool = True) -> str | None:
+               read_to_end: bool = True, wait_s: float | None = None) -> str | None:
         """Why the turn ends now ("cue", "complete", "silence"), or None to keep listening.
         `read_to_end`: `text` holds the words up to the speech's end (a cue heard in words
-        read earlier, "did I get that" of "did I get that wrong before", ends nothing)."""
+        read earlier, "did I get that" of "did I get that wrong before", ends nothing).
+        `wait_s`: the silence that ends this turn, decided from its words and voice
+        (`[turns] end_model = "thought"`); None: the fixed complete_end_s / incomplete_end_s."""
         if (text and cues and read_to_end and silence_s * 1000 >= self.config.cue_end_ms
                 and ends_with_cue(text, cues)):
             return "cue"
+        if wait_s is not None:
+            if silence_s < min(wait_s, self.config.incomplete_end_s):
+                return None
+            return "complete" if words_complete(text) else "silence"
         if silence_s >= self.config.incomplete_end_s:
             return "silence"
         if silence_s >= self.config.complete_end_s and words_complete(text):

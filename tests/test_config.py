@@ -183,3 +183,11 @@ def test_judge_embedding_settings_come_from_the_config_and_the_environment_overr
             embed.threads_setting()
     finally:
         embed.configure()           # back to the defaults: the next judge loads the model
+
+
+def test_end_of_turn_settings_are_range_checked():
+    assert from_dict({"turns": {"end_model": "thought"}}).turns.end_model == "thought"
+    with pytest.raises(ConfigError, match='end_model must be "fixed" or "thought"'):
+        from_dict({"turns": {"end_model": "smart"}})
+    with pytest.raises(ConfigError, match="cue_read_ms"):
+        from_dict({"turns": {"cue_read_ms": 200, "cue_end_ms": 100}})

@@ -235,3 +235,46 @@ def test_a_cue_inside_a_longer_sentence_does_not_end_the_turn():
     mirror = [t for t in of(events, "turn") if t["step"] == "mirror"]
     assert len(mirror) == 1 and mirror[0]["end_reason"] != "cue"
     assert mirror[0]["text"].endswith("about the holidays.")
+
+
+def _send_turn(events):
+    return [t for t in of(events, "turn") if t["step"] == "send"][0]
+
+
+def test_a_decided_wait_ends_a_finished_thought_sooner_and_a_failing_one_falls_back(monkeypatch):
+    from facilitator import app
+
+    asked = []
+
+    def wait_for(text, step, audio, speech_end_s):
+        asked.append((text, step, len(audio), speech_end_s))
+        return 0.9
+
+    monkeypatch.setattr(app, "thought_end", lambda config: wait_for)
+    lines = ToneLines()
+    events = _run_audio(lines, lines.conversation(OPENING))
+    send = _send_turn(events)
+    assert send["end_reason"] == "complete" and 0.9 <= send["t"] - send["end"] < 1.0
+    assert (OPENING[2], "send") in [(text, step) for text, step, _, _ in asked]
+    assert all(n > 0 and 0 < end <= n / SAMPLE_RATE for _, _, n, end in asked)
+
+    def broken(*args):
+        raise RuntimeError("model fell over")
+
+    monkeypatch.setattr(app, "thought_end", lambda config: broken)
+    lines = ToneLines()
+    send = _send_turn(_run_audio(lines, lines.conversation(OPENING)))
+    assert send["end_reason"] == "complete"
+    assert send["t"] - send["end"] >= Config().turns.complete_end_s - 1e-6   # the fixed wait
+
+
+def test_end_model_thought_uses_the_trained_words_model():
+    from facilitator import app
+
+    config = Config().with_changes(turns={"end_model": "thought"})
+    wait_for = app.thought_end(config)
+    assert wait_for is not None and app.thought_end(Config()) is None
+    finished = wait_for("I felt lonely last week when you worked late every night.", "send",
+                        np.zeros(SAMPLE_RATE, np.int16), 1.0)
+    open_ = wait_for("I felt lonely last week when you", "send", np.zeros(SAMPLE_RATE, np.int16), 1.0)
+    assert finished < open_ <= config.turns.incomplete_end_s

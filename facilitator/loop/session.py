@@ -12,7 +12,9 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Protocol, Sequence
+
+import numpy as np
 
 from facilitator.audio_in import AudioInputError, AudioSource, DeviceLost
 from facilitator.config import Config
@@ -28,6 +30,11 @@ from facilitator.schema import RECORD_TYPES, shifted
 from facilitator.signals import Dropped, Listening as ListeningAgain, Partial, Ready, Signal, Timing
 from facilitator.spoken_commands import CommandReader
 from facilitator.turns import EndOfTurnPolicy, Pause, TurnSegmenter
+
+class WaitFor(Protocol):
+    def __call__(self, text: str, step: str | None, audio: np.ndarray,
+                 speech_end_s: float) -> float: ...
+
 
 WHO_SPOKE_EARLY = 0.5    # who spoke starts after this share of `pause_ms` of silence, so that
                          # its work is mostly done before the pause starts the transcription
@@ -48,8 +55,10 @@ class Session:
                  bus: EventBus, wording: Wording, names: dict[str, str],
                  controls: ControlQueue | None = None, intro: Sequence[Action] = (),
                  time_offset: float = 0.0, commands: CommandReader | None = None,
-                 view: object | None = None) -> None:
-        """`view`: the coach view serving this session, if any (stopped with it)."""
+                 view: object | None = None, wait_for: WaitFor | None = None) -> None:
+        """`view`: the coach view serving this session, if any (stopped with it);
+        `wait_for`: decides after each pause how long a silence ends the turn
+        (`turn_end.ThoughtEnd.wait_s`; None: the config's fixed waits)."""
         self.config = config
         self.source = source
         self.conversations = list(conversations)
@@ -64,6 +73,8 @@ class Session:
         self.time_offset = time_offset    # a resumed session goes on after its record's last time
         self.commands = commands or CommandReader()
         self.view = view
+        self.wait_for = wait_for
+        self._wait_s: float | None = None  # the silence that ends the open turn (wait_for's)
         self.segmenter = TurnSegmenter(config.turns)
         self.policy = EndOfTurnPolicy(config.turns)
         self.now = 0.0                    # input time of the latest frame's end
@@ -188,6 +199,7 @@ class Session:
                 if event.first:
                     self._who_so_far(turn)
                     self._words_so_far(turn, settled=read_ms >= settled_ms)
+                    self._wait_s = self._thought_wait(turn)
                 elif self.segmenter.silence_ms >= settled_ms:
                     self.listening.settle(turn)
                 reason = self._turn_end(event)
@@ -210,10 +222,23 @@ class Session:
             return "silence" if pause.silence_s >= self.config.turns.complete_end_s else None
         read_to_end = self.listening.open.transcribed_speech_end == pause.speech_end
         reason = self.policy.decide(text, pause.silence_s, self.conversation.expectation.cues,
-                                    read_to_end)
+                                    read_to_end, self._wait_s)
         if not reason and pause.first and self.commands.read(text):
             reason = "command"
         return reason
+
+    def _thought_wait(self, turn) -> float | None:
+        """How long a silence ends the turn, from its words and voice (None: fixed waits;
+        also when deciding fails: the turn is never lost to it)."""
+        if self.wait_for is None or self.paused:
+            return None
+        try:
+            return float(self.wait_for(self.listening.open.text,
+                                       self.conversation.expectation.step, turn.audio(),
+                                       turn.speech_end - turn.start))
+        except Exception:   # noqa: BLE001 - fall back to the fixed waits for this pause
+            logging.getLogger("facilitator").debug("thought end failed", exc_info=True)
+            return None
 
     def _who_so_far(self, turn, final: bool = False) -> None:
         expectation = self.conversation.expectation
