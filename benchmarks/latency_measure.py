@@ -100,7 +100,9 @@ class TurnTiming:
         wait = self.first_call - (self.voice_end if self.voice_end is not None else self.last_voice)
         if fast:
             wait += max(0.0, self.t_input - self.speech_end)
+        to_text = self.latency(self.transcript, fast)
         return {"wait for pause": wait, "transcribe": self.transcribe_s,
+                "wait between reads": to_text - wait - self.transcribe_s,
                 "judge+dialogue": self.decided - self.transcript,
                 "  of which: wait for who spoke": self.who_wait,
                 "render+start prompt": self.prompt_started - self.decided,
@@ -128,11 +130,30 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def code_state() -> str:
+    """The commit the pipeline runs from, and the files of the product not committed yet."""
+    import subprocess
+
+    def git(*args: str) -> str:
+        try:
+            done = subprocess.run(["git", "-C", str(ROOT), *args], capture_output=True, text=True,
+                                  timeout=10)
+        except (OSError, subprocess.SubprocessError):
+            return ""
+        return done.stdout.strip() if done.returncode == 0 else ""
+
+    commit = git("rev-parse", "--short", "HEAD") or "unknown commit"
+    changed = [row[3:] for row in git("status", "--porcelain", "--", "facilitator", "prompts",
+                                      "config.toml").splitlines()]
+    return commit + (f" + uncommitted: {', '.join(changed)}" if changed else "")
+
+
 def run(manifest: Path, config, fast: bool, record_dir: Path, events_out: Path | None = None) -> dict:
     """Run the session of `manifest` with `config`; its numbers (see `TurnTiming.row`)."""
     from facilitator.app import RunOptions, build_session
     from facilitator.transcribe import Transcriber
 
+    code = code_state()          # as the session starts: the product may change while it runs
     t_read = time.monotonic()
     names, lines, data = latency_sessions.load(manifest)
     name = data["session"]
@@ -186,7 +207,7 @@ def run(manifest: Path, config, fast: bool, record_dir: Path, events_out: Path |
                 handle.write(json.dumps({"at": at, **event}, default=str) + "\n")
     return {
         "session": name, "partners": data["partners"], "voices": data["voices"],
-        "engine": config.speech.engine, "fast": fast,
+        "engine": config.speech.engine, "fast": fast, "code": code,
         "turns": [t.row(fast) for t in turns],
         "read_lines_s": read_s, "build_s": t_built - t_build, "load_s": t_loaded - t_build,
         "warm_s": t_warm - t_loaded,
@@ -196,6 +217,7 @@ def run(manifest: Path, config, fast: bool, record_dir: Path, events_out: Path |
         "turn_count": session.turn_count,
         "dropped": sum(1 for _, e in events if e["type"] == "_dropped"),
         "end": reason, "wall_s": wall, "prompts": len(spoken),
+        "input_s": max((float(e.get("t") or 0.0) for _, e in events), default=0.0),
         "pauses": [p for e in data["lines"] for p in e["pauses"]],
         "gaps": [g for e in data["lines"] if e["pauses"] for g in e["gaps"]],
         "rss_mb": peak_rss_mb(),

@@ -8,8 +8,8 @@ import statistics
 # Issue 17's targets (seconds, MB) and the start-up target of the live loop.
 TARGETS = {"cue_p50": 0.250, "cue_p95": 0.400, "finished_p50": 1.0, "finished_p95": 1.5,
            "mid_turn": 0, "rss_mb": 500.0, "ready": 3.0}
-PARTS = ("wait for pause", "transcribe", "judge+dialogue", "  of which: wait for who spoke",
-         "render+start prompt", "audio transcribed (s)")
+PARTS = ("wait for pause", "transcribe", "wait between reads", "judge+dialogue",
+         "  of which: wait for who spoke", "render+start prompt", "audio transcribed (s)")
 
 
 def pct(values: list[float], q: float) -> float | None:
@@ -91,8 +91,9 @@ def combination(results: list[dict]) -> dict:
     rss = max(r["rss_mb"] for r in results)
     return {"latency": table, "targets": targets(table, mid, rss), "mid_turn": mid,
             "rss_mb": rss, "turns": turns,
-            "sessions": [{k: r[k] for k in ("session", "lines", "turn_count", "dropped", "end",
-                                            "wall_s", "rss_mb", "mid_turn", "prompts")}
+            "sessions": [{k: r[k] for k in ("session", "code", "lines", "turn_count", "dropped",
+                                            "end", "wall_s", "input_s", "rss_mb", "mid_turn",
+                                            "prompts")}
                          for r in results]}
 
 
@@ -103,6 +104,10 @@ def print_combination(engine: str, partners: str, voices: dict, results: list[di
     table, turns = numbers["latency"], numbers["turns"]
     voice_names = " / ".join(f"{k} {v}" for k, v in sorted(voices.items()))
     print(f"\n========== speech engine: {engine} · partners: {partners} ({voice_names}) ==========")
+    codes = sorted({r.get("code", "?") for r in results})
+    print(f"code: {codes[0]}" if len(codes) == 1 else
+          "code (it changed between the sessions): " + "; ".join(
+              f"{r['session']} {r.get('code', '?')}" for r in results))
     print("Latency from the end of speech as played in the room, ms" if not fast else
           "Latency from the last voiced frame, ms  (fast clock: estimated)")
     print("  ('own': the pipeline's _timing measure, from the *processing* of the last voiced frame)")
@@ -136,7 +141,8 @@ def print_combination(engine: str, partners: str, voices: dict, results: list[di
     for reason in sorted({t["reason"] for t in turns}):
         parts = breakdown([t for t in turns if t["reason"] == reason])
         if any(v is not None for v in parts.values()):
-            print(f"\nWhere the time goes, {reason}-ended turns with a prompt (medians):")
+            print(f"\nWhere the time goes, {reason}-ended turns with a prompt (medians; in each turn"
+                  " the first three add up to its -> transcript):")
             for key, value in parts.items():
                 shown = "-" if value is None else (f"{value:6.2f} s" if key.startswith("audio")
                                                    else f"{ms(value)} ms")
@@ -153,7 +159,8 @@ def print_combination(engine: str, partners: str, voices: dict, results: list[di
     print("\nSessions (each in its own process):")
     for r in results:
         print(f"  {r['session']:<9} lines played {r['lines']:>3}, turns {r['turn_count']:>3}, "
-              f"dropped {r['dropped']}, ended: {r['end']}, {r['wall_s']:.0f} s, prompts {r['prompts']}, "
+              f"dropped {r['dropped']}, ended: {r['end']}, {r['wall_s']:.0f} s ({r['input_s']:.0f} s of "
+              f"input), prompts {r['prompts']}, "
               f"mid-thought prompts {len(r['mid_turn'])}, peak RSS {r['rss_mb']:.0f} MB")
         for m in r["mid_turn"]:
             print(f"            mid-thought: {m}")
