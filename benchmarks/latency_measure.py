@@ -131,7 +131,8 @@ def peak_rss_mb() -> float:
 
 
 def code_state() -> str:
-    """The commit the pipeline runs from, and the files of the product not committed yet."""
+    """The last commit that changed the product (facilitator/, prompts/, config.toml), and
+    its files not committed yet."""
     import subprocess
 
     def git(*args: str) -> str:
@@ -142,9 +143,9 @@ def code_state() -> str:
             return ""
         return done.stdout.strip() if done.returncode == 0 else ""
 
-    commit = git("rev-parse", "--short", "HEAD") or "unknown commit"
-    changed = [row[3:] for row in git("status", "--porcelain", "--", "facilitator", "prompts",
-                                      "config.toml").splitlines()]
+    product = ("facilitator", "prompts", "config.toml")
+    commit = git("log", "-1", "--format=%h", "--", *product) or "unknown commit"
+    changed = [row[3:] for row in git("status", "--porcelain", "--", *product).splitlines()]
     return commit + (f" + uncommitted: {', '.join(changed)}" if changed else "")
 
 

@@ -105,8 +105,8 @@ def print_combination(engine: str, partners: str, voices: dict, results: list[di
     voice_names = " / ".join(f"{k} {v}" for k, v in sorted(voices.items()))
     print(f"\n========== speech engine: {engine} · partners: {partners} ({voice_names}) ==========")
     codes = sorted({r.get("code", "?") for r in results})
-    print(f"code: {codes[0]}" if len(codes) == 1 else
-          "code (it changed between the sessions): " + "; ".join(
+    print(f"product as of commit {codes[0]}" if len(codes) == 1 else
+          "product (it changed between the sessions): " + "; ".join(
               f"{r['session']} {r.get('code', '?')}" for r in results))
     print("Latency from the end of speech as played in the room, ms" if not fast else
           "Latency from the last voiced frame, ms  (fast clock: estimated)")
