@@ -44,6 +44,8 @@ class TurnsConfig:
     cue_read_ms: int = 60                # in a step that expects a cue: the words are read at this
                                          # short a silence already (a running transcript) ...
     cue_end_ms: int = 100                # ... and a turn ending on the cue ends after this much
+    word_cue_end_ms: int = 400           # ... or this much after a one-word cue ("yes", "no"):
+                                         # "Yes, | exactly." pauses at the comma
     complete_end_s: float = 2.2          # silence that ends a turn whose words are complete
     end_model: str = "fixed"             # "fixed": complete_end_s / incomplete_end_s; "thought":
                                          # the wait decided from the words and the voice (turn_end)
@@ -207,6 +209,8 @@ def _check_ranges(config: Config, source: str) -> None:
         fail("[turns] complete_end_s must not be longer than incomplete_end_s")
     if config.turns.end_model not in END_MODELS:
         fail("[turns] end_model must be " + " or ".join(f'"{m}"' for m in END_MODELS))
+    if config.turns.word_cue_end_ms < config.turns.cue_end_ms:
+        fail("[turns] word_cue_end_ms must not be shorter than cue_end_ms")
     if not 0 < config.turns.cue_read_ms <= config.turns.cue_end_ms:
         fail("[turns] cue_read_ms must be more than 0 and not longer than cue_end_ms")
 

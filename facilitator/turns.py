@@ -4,7 +4,8 @@
 speaker stops for `pause_ms` (`cue_read_ms` in a step that expects a cue: a running
 transcript that hears the cue while it is spoken); the live loop then reads the words so
 far and asks `EndOfTurnPolicy` whether the turn is over: `cue_end_ms` after a cue the step
-expects ("did I get that") ends the words read up to the speech's end, after
+expects ("did I get that") ends the words read up to the speech's end (`word_cue_end_ms`
+after a one-word cue: "Yes, | exactly." pauses at the comma), after
 `complete_end_s` of silence when the words are plainly complete, and after
 `incomplete_end_s` when they end mid-thought ("... and", "because"). With
 `end_model = "thought"` the wait after each pause is decided from the words and the voice
@@ -185,9 +186,10 @@ class EndOfTurnPolicy:
         read earlier, "did I get that" of "did I get that wrong before", ends nothing).
         `wait_s`: the silence that ends this turn, decided from its words and voice
         (`[turns] end_model = "thought"`); None: the fixed complete_end_s / incomplete_end_s."""
-        if (text and cues and read_to_end and silence_s * 1000 >= self.config.cue_end_ms
-                and ends_with_cue(text, cues)):
-            return "cue"
+        if text and cues and read_to_end and silence_s * 1000 >= self.config.cue_end_ms:
+            cue = ends_with_cue(text, cues)
+            if cue and (len(words(cue)) > 1 or silence_s * 1000 >= self.config.word_cue_end_ms):
+                return "cue"
         if wait_s is not None:
             if silence_s < min(wait_s, self.config.incomplete_end_s):
                 return None

@@ -278,3 +278,25 @@ def test_end_model_thought_uses_the_trained_words_model():
                         np.zeros(SAMPLE_RATE, np.int16), 1.0)
     open_ = wait_for("I felt lonely last week when you", "send", np.zeros(SAMPLE_RATE, np.int16), 1.0)
     assert finished < open_ <= config.turns.incomplete_end_s
+
+
+def _confirm_after_mirror(answer_parts: list[str], gap_inside_s: float):
+    lines = ToneLines()
+    audio = [lines.conversation(OPENING + ["What I hear you saying is you felt lonely. Did I get that?"])]
+    for index, part in enumerate(answer_parts):
+        audio.append(lines.line(part))
+        gap = gap_inside_s if index < len(answer_parts) - 1 else 4.0
+        audio.append(np.zeros(int(gap * SAMPLE_RATE), np.int16))
+    return lines, np.concatenate(audio)
+
+
+def test_a_one_word_cue_waits_longer_so_yes_comma_goes_on():
+    turns = Config().turns
+    events = _run_audio(*_confirm_after_mirror(["Yes,", "exactly, that is what I meant."], 0.25))
+    confirm = [t for t in of(events, "turn") if t["step"] == "confirm"]
+    assert len(confirm) == 1 and confirm[0]["text"] == "Yes, exactly, that is what I meant."
+    events = _run_audio(*_confirm_after_mirror(["Yes."], 0))
+    confirm = [t for t in of(events, "turn") if t["step"] == "confirm"][0]
+    assert confirm["end_reason"] == "cue"
+    hangover = confirm["t"] - confirm["end"]
+    assert turns.word_cue_end_ms / 1000 - 1e-6 <= hangover <= turns.word_cue_end_ms / 1000 + 0.031
