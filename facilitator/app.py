@@ -140,6 +140,9 @@ def _wire(config: Config, source: AudioSource, options: RunOptions, bus: EventBu
     if voice.renderer is not None:
         texts = [prompt_files.fill(t, sender=names[s], receiver=names[r])
                  for t in script.prompts.values() for s, r in (("A", "B"), ("B", "A"))]
+        from facilitator.judging.feedback import fixed_sentences
+
+        texts[0:0] = fixed_sentences(names)    # coaching starts with them
         if speakers.enrollment is not None:    # asked right after the welcome: rendered next
             texts[0:0] = [prompt_files.fill(t, name=n)
                           for t in prompt_files.common()["speakers"].values()

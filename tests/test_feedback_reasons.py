@@ -160,3 +160,15 @@ def test_the_report_shows_why():
     html = _verdicts_html(session)
     assert "why: negation" in html and "<q>I don&#x27;t like it</q>" in html
     assert html.count("why:") == 1
+
+
+def test_coaching_starts_with_sentences_rendered_ahead():
+    from facilitator.judging import Verdict
+    from facilitator.judging.feedback import feedback_text, fixed_sentences
+    from facilitator.speech_out import sentences
+
+    fixed = fixed_sentences({"A": "Alex", "B": "Sam"})
+    assert "Thank you, Sam." in fixed and "Thank you, Alex." in fixed
+    coaching = feedback_text(Verdict("mirror", "partial", 0.4, missing=["you worked late"]), "Alex", "Sam")
+    first = sentences(coaching)[0]
+    assert first in fixed and first == "Thank you, Sam."

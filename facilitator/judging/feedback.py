@@ -25,6 +25,22 @@ def load_templates(path: Path = PROMPTS) -> dict[str, dict[str, str]]:
         return tomllib.load(f)
 
 
+def fixed_sentences(names: dict[str, str], templates: dict | None = None) -> list[str]:
+    """The coaching's sentences that do not depend on the verdict ("Thank you, Sam.",
+    "Would you like to try again?", "You got some of it."), for both partners as the
+    Receiver: rendered ahead, so that coaching starts as soon as the judge has spoken."""
+    t = templates or load_templates()
+    fixed = [t["common"]["thanks"], t["common"]["retry"], t["mirror"]["partial"],
+             t["summary"]["partial"]]
+    out: list[str] = []
+    for sender, receiver in ((names["A"], names["B"]), (names["B"], names["A"])):
+        for template in fixed:
+            text = template.format(sender=sender, receiver=receiver)
+            if text not in out:
+                out.append(text)
+    return out
+
+
 def _part(text: str, max_words: int = 14) -> str:
     """A missed unit, trimmed to be spoken: no leading 'and', not too long."""
     tokens = words(text)
