@@ -122,3 +122,17 @@ def test_speaking_mutes_the_input_for_the_prompt_and_keeps_the_last_one():
     assert speaking.mute_until == 10.0 + 1.5 + 0.25
     assert speaking.last_prompt == "Please mirror."                 # "paused" is not repeated
     assert len(signals) == 2 and not speaking.speak_pending(lambda: 11.0)
+
+
+def test_words_read_at_a_short_silence_are_kept_only_once_the_pause_lasts():
+    words = CountingWords()
+    listening = Listening(words)
+    listening.begin(0.0)
+    listening.transcribe_so_far(Turn(3.5), settled=False)          # a 60 ms breath in a cue step
+    assert listening.open.committed_text == "" and listening.open.text == "w1"
+    listening.settle(Turn(4.0))                                     # more speech since: not that pause
+    assert listening.open.committed_text == ""
+    listening.settle(Turn(3.5))                                     # the same pause went on
+    assert listening.open.committed_text == "w1" and listening.open.pending_text == ""
+    listening.transcribe_so_far(Turn(11.0), settled=False)          # 7.5 s unkept is too long: kept
+    assert listening.open.committed_text == "w1 w2"
