@@ -197,14 +197,16 @@ def _assemble(config: Config, source: AudioSource, bus: EventBus, controls: Cont
 
 
 def thought_end(config: Config):
-    """`[turns] end_model = "thought"`: ThoughtEnd's wait (words and voice), up to
-    incomplete_end_s; "fixed", or its model missing (with a warning): None."""
-    if config.turns.end_model != "thought":
+    """`[turns] end_model = "words"` or `"words+voice"`: ThoughtEnd's wait (from the words,
+    or the words and the voice's pitch), up to incomplete_end_s; "fixed", or its model
+    missing (with a warning): None."""
+    if config.turns.end_model == "fixed":
         return None
     from facilitator.turn_end import ThoughtEnd, ThoughtEndOptions, ThoughtModelMissing
 
     try:
-        return ThoughtEnd(ThoughtEndOptions(max_end_s=config.turns.incomplete_end_s)).wait_s
+        return ThoughtEnd(ThoughtEndOptions(max_end_s=config.turns.incomplete_end_s,
+                                            use_prosody=config.turns.end_model == "words+voice")).wait_s
     except ThoughtModelMissing as error:
         logging.getLogger("facilitator").warning(
             "%s; the turns end after the fixed waits ([turns] complete_end_s)", error)

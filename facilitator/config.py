@@ -47,8 +47,8 @@ class TurnsConfig:
     word_cue_end_ms: int = 400           # ... or this much after a one-word cue ("yes", "no"):
                                          # "Yes, | exactly." pauses at the comma
     complete_end_s: float = 2.2          # silence that ends a turn whose words are complete
-    end_model: str = "fixed"             # "fixed": complete_end_s / incomplete_end_s; "thought":
-                                         # the wait decided from the words and the voice (turn_end)
+    end_model: str = "fixed"             # "fixed": complete_end_s / incomplete_end_s; "words" or
+                                         # "words+voice": the wait decided by turn_end.ThoughtEnd
     incomplete_end_s: float = 2.8        # silence that ends a turn ending mid-thought
     max_turn_s: float = 90.0             # a turn is closed after this long whatever happens
     min_turn_ms: int = 300               # shorter bursts of sound are not turns
@@ -101,7 +101,7 @@ class JudgeConfig:
 
 SPEECH_ENGINES = ("piper", "pyttsx3", "espeak-ng")
 JUDGE_MODELS = ("cross", "structured")
-END_MODELS = ("fixed", "thought")        # [turns] end_model
+END_MODELS = ("fixed", "words", "words+voice")   # [turns] end_model
 
 
 SpeakersConfig = SpeakersOptions         # [speakers], declared once: facilitator/speakers/options.py

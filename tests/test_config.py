@@ -186,8 +186,8 @@ def test_judge_embedding_settings_come_from_the_config_and_the_environment_overr
 
 
 def test_end_of_turn_settings_are_range_checked():
-    assert from_dict({"turns": {"end_model": "thought"}}).turns.end_model == "thought"
-    with pytest.raises(ConfigError, match='end_model must be "fixed" or "thought"'):
+    assert from_dict({"turns": {"end_model": "words+voice"}}).turns.end_model == "words+voice"
+    with pytest.raises(ConfigError, match='end_model must be "fixed" or "words" or "words\\+voice"'):
         from_dict({"turns": {"end_model": "smart"}})
     with pytest.raises(ConfigError, match="cue_read_ms"):
         from_dict({"turns": {"cue_read_ms": 200, "cue_end_ms": 100}})

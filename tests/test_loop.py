@@ -271,7 +271,7 @@ def test_a_decided_wait_ends_a_finished_thought_sooner_and_a_failing_one_falls_b
 def test_end_model_thought_uses_the_trained_words_model():
     from facilitator import app
 
-    config = Config().with_changes(turns={"end_model": "thought"})
+    config = Config().with_changes(turns={"end_model": "words"})
     wait_for = app.thought_end(config)
     assert wait_for is not None and app.thought_end(Config()) is None
     finished = wait_for("I felt lonely last week when you worked late every night.", "send",

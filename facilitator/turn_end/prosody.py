@@ -19,15 +19,23 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
 log = logging.getLogger(__name__)
 
-try:
-    import parselmouth
-except ImportError:  # pragma: no cover - a dependency; without it the voice is "unknown"
-    parselmouth = None
+
+
+@lru_cache(maxsize=1)
+def _parselmouth():  # noqa: ANN202
+    """praat-parselmouth, imported at the first pitch asked for (it costs ~73 MB of RSS,
+    so a words-only ThoughtEnd never loads it); None when it is not installed."""
+    try:
+        import parselmouth
+    except ImportError:  # pragma: no cover - a dependency; without it the voice is "unknown"
+        return None
+    return parselmouth
 
 SAMPLE_RATE = 16000
 
@@ -133,6 +141,7 @@ def _analyse(audio, speech_end_s, sample_rate, o: ProsodyOptions) -> Prosody:
         return Prosody("unknown", reason="too short")
     if float(np.sqrt(np.mean(tail * tail))) < 1e-4:
         return Prosody("unknown", reason="silence")
+    parselmouth = _parselmouth()
     if parselmouth is None:
         return Prosody("unknown", reason="praat-parselmouth is not installed")
     sound = parselmouth.Sound(tail, sampling_frequency=sample_rate)
