@@ -215,11 +215,11 @@ def load(manifest: Path):
 
 
 def write_wav(path: Path, audio: np.ndarray) -> None:
-    with wave.open(str(path), "wb") as handle:
-        handle.setnchannels(1)
-        handle.setsampwidth(2)
-        handle.setframerate(SAMPLE_RATE)
-        handle.writeframes(np.asarray(audio, np.int16).tobytes())
+    """int16 mono `audio` as a 16 kHz WAV (the product's own writer)."""
+    from facilitator.core import to_float32
+    from facilitator.speakers.audio import save_wav
+
+    save_wav(path, to_float32(np.asarray(audio, np.int16)))
 
 
 def read_wav(path: Path) -> np.ndarray:
