@@ -198,14 +198,15 @@ def _assemble(config: Config, source: AudioSource, bus: EventBus, controls: Cont
 
 def thought_end(config: Config):
     """`[turns] end_model = "words"` or `"words+voice"`: ThoughtEnd's wait (from the words,
-    or the words and the voice's pitch), up to incomplete_end_s; "fixed", or its model
-    missing (with a warning): None."""
+    or the words and the voice's pitch), from least_end_s up to incomplete_end_s; "fixed",
+    or its model missing (with a warning): None."""
     if config.turns.end_model == "fixed":
         return None
     from facilitator.turn_end import ThoughtEnd, ThoughtEndOptions, ThoughtModelMissing
 
     try:
-        return ThoughtEnd(ThoughtEndOptions(max_end_s=config.turns.incomplete_end_s,
+        return ThoughtEnd(ThoughtEndOptions(min_end_s=config.turns.least_end_s,
+                                            max_end_s=config.turns.incomplete_end_s,
                                             use_prosody=config.turns.end_model == "words+voice")).wait_s
     except ThoughtModelMissing as error:
         logging.getLogger("facilitator").warning(

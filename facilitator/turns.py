@@ -8,8 +8,9 @@ expects ("did I get that") ends the words read up to the speech's end (`word_cue
 after a one-word cue: "Yes, | exactly." pauses at the comma), after
 `complete_end_s` of silence when the words are plainly complete, and after
 `incomplete_end_s` when they end mid-thought ("... and", "because"). With
-`end_model = "thought"` the wait after each pause is decided from the words and the voice
-instead (`facilitator.turn_end.ThoughtEnd`, handed in by the assembly as a `wait_for`).
+`end_model = "words"` (the default) the wait after each pause is decided from the words
+(and the voice) instead (`facilitator.turn_end.ThoughtEnd`, handed in by the assembly as a
+`wait_for`), never shorter than `least_end_s`.
 """
 
 from __future__ import annotations
@@ -185,7 +186,7 @@ class EndOfTurnPolicy:
         `read_to_end`: `text` holds the words up to the speech's end (a cue heard in words
         read earlier, "did I get that" of "did I get that wrong before", ends nothing).
         `wait_s`: the silence that ends this turn, decided from its words and voice
-        (`[turns] end_model = "thought"`); None: the fixed complete_end_s / incomplete_end_s."""
+        (`[turns] end_model = "words"`, "words+voice"); None: the fixed complete_end_s / incomplete_end_s."""
         if text and cues and read_to_end and silence_s * 1000 >= self.config.cue_end_ms:
             cue = ends_with_cue(text, cues)
             if cue and (len(words(cue)) > 1 or silence_s * 1000 >= self.config.word_cue_end_ms):

@@ -189,5 +189,9 @@ def test_end_of_turn_settings_are_range_checked():
     assert from_dict({"turns": {"end_model": "words+voice"}}).turns.end_model == "words+voice"
     with pytest.raises(ConfigError, match='end_model must be "fixed" or "words" or "words\\+voice"'):
         from_dict({"turns": {"end_model": "smart"}})
+    with pytest.raises(ConfigError, match="least_end_s"):
+        from_dict({"turns": {"least_end_s": 3.5, "incomplete_end_s": 2.8}})
+    with pytest.raises(ConfigError, match="least_end_s"):
+        from_dict({"turns": {"least_end_s": 0}})
     with pytest.raises(ConfigError, match="cue_read_ms"):
         from_dict({"turns": {"cue_read_ms": 200, "cue_end_ms": 100}})

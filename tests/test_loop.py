@@ -81,7 +81,7 @@ def test_a_cue_ends_the_turn_without_the_long_pause():
 def test_the_wrong_partner_is_reminded_twice_then_taken():
     wrong = [WhoSpoke("B", 0.97, "voice")] * 3
     answers = [WhoSpoke("A", 0.95, "voice")] + wrong
-    texts = [OPENING[0], "I am A speaking again", "still me", "and again"]
+    texts = [OPENING[0], "I am A speaking again.", "I am still the one speaking.", "I am speaking once more."]
     _, events, voice = run(texts, attributor=FakeAttributor(list(answers)))
     interruptions = of(events, "interruption")
     assert [i["kind"] for i in interruptions] == ["wrong_speaker", "wrong_speaker"]
@@ -268,16 +268,25 @@ def test_a_decided_wait_ends_a_finished_thought_sooner_and_a_failing_one_falls_b
     assert send["t"] - send["end"] >= Config().turns.complete_end_s - 1e-6   # the fixed wait
 
 
-def test_end_model_thought_uses_the_trained_words_model():
+def test_end_model_words_is_the_default_and_never_waits_less_than_a_mid_thought_pause():
     from facilitator import app
 
-    config = Config().with_changes(turns={"end_model": "words"})
+    config = Config()
+    assert config.turns.end_model == "words"
     wait_for = app.thought_end(config)
-    assert wait_for is not None and app.thought_end(Config()) is None
-    finished = wait_for("I felt lonely last week when you worked late every night.", "send",
-                        np.zeros(SAMPLE_RATE, np.int16), 1.0)
-    open_ = wait_for("I felt lonely last week when you", "send", np.zeros(SAMPLE_RATE, np.int16), 1.0)
+    assert wait_for is not None
+    assert app.thought_end(config.with_changes(turns={"end_model": "fixed"})) is None
+    silence = np.zeros(SAMPLE_RATE, np.int16)
+    finished = wait_for("I felt lonely last week when you worked late every night.", "send", silence, 1.0)
+    open_ = wait_for("I felt lonely last week when you", "send", silence, 1.0)
+    assert 1.5 < config.turns.least_end_s <= finished < config.turns.complete_end_s
     assert finished < open_ <= config.turns.incomplete_end_s
+    for looks_finished in ["I felt lonely last week.", "Yes.", "What I hear you saying is.",
+                           "I imagine you might be feeling hurt."]:
+        for step in ["send", "mirror", "empathize", "confirm", None]:
+            assert wait_for(looks_finished, step, silence, 1.0) >= config.turns.least_end_s
+    faster = app.thought_end(config.with_changes(turns={"least_end_s": 0.8}))
+    assert faster("I felt lonely last week when you worked late every night.", "send", silence, 1.0) < finished
 
 
 def _confirm_after_mirror(answer_parts: list[str], gap_inside_s: float):
