@@ -60,3 +60,28 @@ def test_speaks_transcribes_and_resumes(tmp_path):
     before = out.read_text()
     assert speak_cases.main(["--out", str(out), str(cases), "--jobs", "1"]) == 0
     assert out.read_text() == before
+
+
+def _append_many(path: str, prefix: str, count: int) -> None:
+    for i in range(count):
+        speak_cases.append_row(Path(path), {"text": f"{prefix} {i:03d}", "transcript": "x"})
+
+
+def test_two_runs_on_one_file_keep_each_others_lines(tmp_path):
+    """A run's final rewrite (sort_file) does not drop the lines another run appends meanwhile."""
+    import multiprocessing
+
+    out = tmp_path / "transcripts.jsonl"
+    out.write_text("")
+    context = multiprocessing.get_context("fork")
+    writers = [context.Process(target=_append_many, args=(str(out), name, 150)) for name in ("a", "b")]
+    for w in writers:
+        w.start()
+    while any(w.is_alive() for w in writers):
+        speak_cases.sort_file(out)
+    for w in writers:
+        w.join()
+        assert w.exitcode == 0
+    assert speak_cases.sort_file(out) == 300
+    texts = [json.loads(line)["text"] for line in out.read_text().splitlines()]
+    assert texts == sorted(texts) and len(set(texts)) == 300

@@ -19,8 +19,10 @@ a light synthetic reverb (RT60 0.25-0.45 s), both from facilitator.sim.acoustics
 Output: JSONL, one line per text, {"text", "voice", "room", "transcript"}. Incremental:
 texts already in the output are skipped, lines are appended and flushed as they are done
 (stop it any time, run it again to go on); at the end the file is rewritten sorted by
-text (tmp file + os.replace). Deterministic apart from the order of the lines before that
-last pass.
+text (tmp file + os.replace). Two runs on one file at once keep each other's lines: every
+line is appended, and the file rewritten, under a lock (`<out>.lock`, fcntl), and a line is
+appended to the file as it is then, not to a handle opened before another run's rewrite.
+Deterministic apart from the order of the lines before that last pass.
 
     .venv/bin/python data/judging/speak_cases.py                  # every data/judging/*_cases.txt
     nice -n 15 .venv/bin/python data/judging/speak_cases.py --jobs 2
@@ -36,7 +38,9 @@ when a part has no transcript).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
+import fcntl
 import json
 import os
 import sys
@@ -245,19 +249,37 @@ def speak_one(text: str) -> dict:
     return {"text": text, "voice": voice, "room": room, "transcript": transcript}
 
 
+@contextlib.contextmanager
+def locked(path: Path):
+    """Exclusive use of the output `path` among the runs on this machine (`<path>.lock`)."""
+    with path.with_name(path.name + ".lock").open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def append_row(path: Path, row: dict) -> None:
+    """One line at the end of the output as it is now (another run may have rewritten it)."""
+    with locked(path), path.open("a", encoding="utf-8") as f:
+        f.write(json.dumps(row, ensure_ascii=False) + "\n")
+
+
 def sort_file(path: Path) -> int:
     """Rewrite the output sorted by text, one line a text (atomically); the number of lines."""
     rows: dict[str, dict] = {}
-    with path.open(encoding="utf-8") as f:
-        for line in f:
-            if line.strip():
-                row = json.loads(line)
-                rows.setdefault(row["text"], row)
-    tmp = path.with_name(path.name + ".tmp")
-    with tmp.open("w", encoding="utf-8") as f:
-        for text in sorted(rows):
-            f.write(json.dumps(rows[text], ensure_ascii=False) + "\n")
-    os.replace(tmp, path)
+    with locked(path):
+        with path.open(encoding="utf-8") as f:
+            for line in f:
+                if line.strip():
+                    row = json.loads(line)
+                    rows.setdefault(row["text"], row)
+        tmp = path.with_name(path.name + ".tmp")
+        with tmp.open("w", encoding="utf-8") as f:
+            for text in sorted(rows):
+                f.write(json.dumps(rows[text], ensure_ascii=False) + "\n")
+        os.replace(tmp, path)
     return len(rows)
 
 
@@ -290,32 +312,30 @@ def main(argv: list[str] | None = None) -> int:
 def _run(todo: list[str], out: Path, jobs: int) -> None:
     started = time.monotonic()
     failed = 0
-    with out.open("a", encoding="utf-8") as f:
-        if jobs == 1:
-            results = map(speak_one, todo)
-            pool = None
-        else:
-            import multiprocessing
+    if jobs == 1:
+        results = map(speak_one, todo)
+        pool = None
+    else:
+        import multiprocessing
 
-            pool = multiprocessing.get_context("spawn").Pool(jobs, initializer=_init_worker)
-            results = pool.imap_unordered(speak_one, todo, chunksize=1)
-        try:
-            for n, row in enumerate(results, start=1):
-                if "error" in row:
-                    failed += 1
-                    print(f"not spoken: {row['text'][:60]!r}: {row['error']}", file=sys.stderr)
-                else:
-                    f.write(json.dumps(row, ensure_ascii=False) + "\n")
-                    f.flush()
-                if n % 50 == 0 or n == len(todo):
-                    rate = n / max(time.monotonic() - started, 1e-9)
-                    print(f"{n}/{len(todo)} done, {rate:.2f} texts/s, about "
-                          f"{(len(todo) - n) / rate / 60:.0f} min to go", file=sys.stderr, flush=True)
-        except BaseException:              # Ctrl-C: what is written stays, the rest is next time
-            if pool is not None:
-                pool.terminate()
-                pool.join()
-            raise
+        pool = multiprocessing.get_context("spawn").Pool(jobs, initializer=_init_worker)
+        results = pool.imap_unordered(speak_one, todo, chunksize=1)
+    try:
+        for n, row in enumerate(results, start=1):
+            if "error" in row:
+                failed += 1
+                print(f"not spoken: {row['text'][:60]!r}: {row['error']}", file=sys.stderr)
+            else:
+                append_row(out, row)
+            if n % 50 == 0 or n == len(todo):
+                rate = n / max(time.monotonic() - started, 1e-9)
+                print(f"{n}/{len(todo)} done, {rate:.2f} texts/s, about "
+                      f"{(len(todo) - n) / rate / 60:.0f} min to go", file=sys.stderr, flush=True)
+    except BaseException:              # Ctrl-C: what is written stays, the rest is next time
+        if pool is not None:
+            pool.terminate()
+            pool.join()
+        raise
     if pool is not None:
         pool.close()
         pool.join()
