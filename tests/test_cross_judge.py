@@ -12,7 +12,7 @@ import pytest
 from facilitator.config import JudgeConfig
 from facilitator.judging import KINDS, PASSING_LABELS, cross, default_judge
 from facilitator.judging.cross import CrossJudge, CrossJudgeMissing
-from facilitator.judging.cross_format import LABELS, REASONS, SLICES, pair
+from facilitator.judging.cross_format import LABELS, REASONS, SLICES, as_said, pair
 from facilitator.judging.structured import StructuredJudge
 
 
@@ -33,8 +33,22 @@ def test_every_kind_has_its_labels_passing_first():
         names = [name.split(":", 1) for name in LABELS[low:high]]
         assert {k for k, _ in names} == {kind}
         assert names[0][1] in PASSING_LABELS[kind]
-    assert pair("sender_statement", [], "you never listen") == ("statement:", "you never listen")
+    assert pair("sender_statement", [], "you never listen") == ("statement:", "you never listen.")
     assert pair("mirror", ["I feel alone.", " "], "") == ("mirror of: I feel alone.", "...")
+
+
+def test_typed_and_heard_turns_reach_the_model_alike(judge):
+    """Each turn ends on one full stop, as Whisper writes it: a typed mirror without one is
+    judged as the same words heard (the missing stop had made paraphrases 'not a mirror')."""
+    assert as_said("  so you feel alone  ") == "so you feel alone."
+    assert as_said("Did I get that?!") == "Did I get that." and as_said(" ... ") == ""
+    sender = ["i'd like us to sit down with a spreadsheet before the kitchen remodel, because "
+              "last time with the bathroom we went way over and i was stressed for months"]
+    typed = ("so you'd like us to sit down with a spreadsheet before the kitchen remodel because "
+             "last time with the bathroom we went way over and you were stressed for months")
+    heard = ("So you'd like us to sit down with a spreadsheet before the kitchen remodel because "
+             "last time with the bathroom we went way over, and you were stressed for months.")
+    assert judge.judge("mirror", sender, typed).label == judge.judge("mirror", sender, heard).label == "mirror"
 
 
 def test_the_default_judge_is_the_cross_encoder(judge):
@@ -117,7 +131,7 @@ def test_heldout_accuracy(judge):
         verdicts = [(c, judge.judge(c["kind"], c["context"], c["reply"])) for c in version]
         mirrors = [(c, v) for c, v in verdicts if c["kind"] == "mirror"]
         assert sum(v.label == c["label"] for c, v in mirrors) / len(mirrors) >= 0.82
-        assert sum(v.passed == (c["label"] == "mirror") for c, v in mirrors) / len(mirrors) >= 0.93
+        assert sum(v.passed == (c["label"] == "mirror") for c, v in mirrors) / len(mirrors) >= 0.95
         for kind in ("summary", "validation", "empathy", "sender_statement"):
             of_kind = [(c, v) for c, v in verdicts if c["kind"] == kind]
             assert sum(v.label == c["label"] for c, v in of_kind) / len(of_kind) >= 0.88, kind

@@ -5,6 +5,8 @@ text pair, and the order of its outputs. Changing anything here means training a
 
 from __future__ import annotations
 
+import re
+
 from facilitator.judging.cases import REASONS as _REASON_SET
 
 MAX_TOKENS = 256
@@ -60,10 +62,24 @@ _KIND_WORDS = {
 }
 
 
-def pair(kind: str, context: list[str], reply: str) -> tuple[str, str]:
-    """(first text, second text): the kind and what the reply answers, then the reply."""
-    said = " | ".join(t.strip() for t in context if t.strip())
-    return f"{_KIND_WORDS[kind]}: {said}".strip(), reply.strip() or "..."
+_END = re.compile(r"[\s.,!?;:]+$")
+
+
+def as_said(text: str) -> str:
+    """A turn as Whisper writes one: ending on exactly one full stop ("" stays ""). Typed text
+    often has none, and the model had learned to read the missing stop as a sign of a wrong
+    mirror (a typed paraphrase was "not a mirror", the same words heard were a mirror)."""
+    text = _END.sub("", text.strip())
+    return text + "." if text else ""
+
+
+def pair(kind: str, context: list[str], reply: str, ends: bool = True) -> tuple[str, str]:
+    """(first text, second text): the kind and what the reply answers, then the reply, each
+    turn ending as Whisper ends it (`as_said`; `ends=False`: as given, as the shipped model
+    was trained: data/judging/train_cross.py --as-given)."""
+    end = as_said if ends else str.strip
+    said = " | ".join(end(t) for t in context if t.strip())
+    return f"{_KIND_WORDS[kind]}: {said}".strip(), end(reply) or "..."
 
 
 def configure_tokenizer(tokenizer):
