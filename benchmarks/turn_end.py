@@ -27,6 +27,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "benchmarks")]
 
+from facilitator.config import TurnsConfig  # noqa: E402
+
 
 @dataclass(frozen=True)
 class BenchTurn:
@@ -72,6 +74,8 @@ PRESET_OPTIONS = {
     "floor1.0": {"knots": ((0.08, 2.8), (0.2, 2.0), (0.35, 1.6), (0.5, 1.2), (0.62, 1.0))},
     "floor1.3": {"knots": ((0.08, 2.8), (0.2, 2.0), (0.35, 1.6), (0.5, 1.4), (0.62, 1.3))},
     "fast": {"knots": ((0.05, 2.8), (0.15, 2.0), (0.3, 1.2), (0.45, 0.7))},
+    # the default [turns] end_model = "words" with its least_end_s
+    "as configured": {"min_end_s": TurnsConfig().least_end_s, "use_prosody": False},
 }
 PRESETS: dict = {}
 
