@@ -309,8 +309,9 @@ def test_one_voice_straight_after_the_other_is_split(tmp_path, transcriber, say)
     assert similarity(turns[0]["text"], "Sam, I would like to have a dialogue. Is now a good time for you to talk?") > 0.7
     assert similarity(turns[1]["text"], "Yes, now is a good time for me, I am ready to listen.") > 0.7
     assert abs(turns[0]["end"] - turns[1]["start"]) < 0.05
-    boundary = turns[0]["start"] + len(ask) / 16000
-    assert abs(turns[1]["start"] - boundary) < 0.5
+    loud = np.flatnonzero(np.abs(ask.astype(np.int32)) > 500)
+    ask_speech_end = turns[0]["start"] - loud[0] / 16000 + (loud[-1] + 1) / 16000   # espeak's padding left out
+    assert abs(turns[1]["start"] - ask_speech_end) < 0.25
     assert not [e for e in events if e["type"] == "interruption"]
 
 
