@@ -124,11 +124,9 @@ class CrossJudgeNet(torch.nn.Module):
         return self.labels(pooled), self.reasons(pooled)
 
 
-ENDS = [True]   # --as-given: the turns reach the model as written (cross_format.pair ends=False)
-
-
-def encode(tokenizer: Tokenizer, batch: list[dict]) -> dict[str, torch.Tensor]:
-    encodings = tokenizer.encode_batch([pair(r["kind"], r["context"], r["reply"], ENDS[0]) for r in batch])
+def encode(tokenizer: Tokenizer, batch: list[dict], ends: bool = True) -> dict[str, torch.Tensor]:
+    """The batch's pairs as the model's inputs; `ends=False` (--as-given): the turns as written."""
+    encodings = tokenizer.encode_batch([pair(r["kind"], r["context"], r["reply"], ends) for r in batch])
     width = max(len(e.ids) for e in encodings)
     ids = np.zeros((len(batch), width), np.int64)
     types = np.zeros_like(ids)
@@ -183,7 +181,7 @@ def batches(data: list[dict], tokenizer: Tokenizer, size: int, rng: random.Rando
 
 
 def train(train_rows: list[dict], folder: Path, tokenizer: Tokenizer, epochs: int, lr: float,
-          balance: float, size: int = 16) -> CrossJudgeNet:
+          balance: float, ends: bool, size: int = 16) -> CrossJudgeNet:
     torch.manual_seed(SEED)
     rng = random.Random(SEED)
     net = CrossJudgeNet(folder)
@@ -203,7 +201,7 @@ def train(train_rows: list[dict], folder: Path, tokenizer: Tokenizer, epochs: in
         total = 0.0
         for batch in batches(train_rows, tokenizer, size, rng):
             labels, reasons, kind_mask = targets(batch)
-            label_logits, reason_logits = net(**encode(tokenizer, batch))
+            label_logits, reason_logits = net(**encode(tokenizer, batch, ends))
             loss = torch.nn.functional.cross_entropy(label_logits + kind_mask, labels, weight=weights)
             if (reasons >= 0).any():
                 loss = loss + 0.3 * torch.nn.functional.cross_entropy(reason_logits, reasons, ignore_index=-100)
@@ -285,7 +283,6 @@ def main() -> int:
     parser.add_argument("--limit", type=int, default=0, help="train on this many rows only (a quick try)")
     args = parser.parse_args()
     torch.set_num_threads(2)
-    ENDS[0] = not args.as_given
     folder = base_model()
     tokenizer = configure_tokenizer(Tokenizer.from_file(str(folder / "tokenizer.json")))
     transcripts = load_transcripts(TRANSCRIPTS)
@@ -296,15 +293,14 @@ def main() -> int:
     if args.limit:
         train_rows = random.Random(SEED).sample(train_rows, min(args.limit, len(train_rows)))
     print(f"training on {len(train_rows)} rows ({len(train_cases)} cases, {len(transcripts)} transcripts)")
-    net = train(train_rows, folder, tokenizer, args.epochs, args.lr, args.balance)
+    net = train(train_rows, folder, tokenizer, args.epochs, args.lr, args.balance, not args.as_given)
     model = export(net, tokenizer, Path(args.out))
     print(f"wrote {model} ({model.stat().st_size / 1e6:.1f} MB)")
     heard = [h for h in (as_transcribed(c, transcripts) for c in held) if h is not None]
     report = evaluate(model, {"own held-out text": held, "own held-out heard": heard})
     (Path(args.out) / "trained.json").write_text(json.dumps(
         {"base": BASE_WHEEL, "epochs": args.epochs, "lr": args.lr, "balance": args.balance,
-         "turns_as_given": args.as_given,
-         "rows": len(train_rows),
+         "turns_as_given": args.as_given, "rows": len(train_rows),
          "trained_on_heldout": args.all, "heldout": report}, indent=1) + "\n")
     return 0
 

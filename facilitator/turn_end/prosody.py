@@ -26,7 +26,6 @@ import numpy as np
 log = logging.getLogger(__name__)
 
 
-
 @lru_cache(maxsize=1)
 def _parselmouth():  # noqa: ANN202
     """praat-parselmouth, imported at the first pitch asked for (it costs ~73 MB of RSS,
