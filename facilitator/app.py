@@ -57,7 +57,7 @@ def _feedback():
 
 
 def make_voice(config: Config, options: RunOptions) -> Voice:
-    renderer = CheckedRenderer(config.speech) if config.speech.enabled else None
+    renderer = CheckedRenderer(config.speech, natural=options.realtime) if config.speech.enabled else None
     output = SilentOutput()
     if options.realtime and options.speak_aloud and config.speech.enabled and has_output_device():
         try:

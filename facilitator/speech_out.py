@@ -51,9 +51,11 @@ class CheckedRenderer:
     An engine that cannot start (Piper or its voice not installed, a voice file not
     found) is left out with a warning saying how to fix it; each fallback on a prompt is
     logged (`facilitator --verbose` shows it), and a prompt none could render is kept in
-    `failures`."""
+    `failures`. `natural=False`: Piper renders without its random noise, the same audio for
+    the same text in every process (sessions run faster than real time, which nobody hears
+    live, so that a simulation gives the same record every time)."""
 
-    def __init__(self, config: SpeechConfig):
+    def __init__(self, config: SpeechConfig, natural: bool = True):
         self.renderers: list[Renderer] = [EspeakRenderer(config.voice, config.rate, config.volume)]
         self.failures: list[str] = []          # prompts no engine could render
         self.unavailable: list[str] = []       # engines left out, and why
@@ -61,7 +63,7 @@ class CheckedRenderer:
             self.renderers.insert(0, Pyttsx3Renderer(config.voice, config.rate, config.volume))
         if config.engine == "piper":
             try:
-                piper = PiperRenderer(config.piper_voice, config.rate, config.volume)
+                piper = PiperRenderer(config.piper_voice, config.rate, config.volume, natural)
             except SpeechError as error:
                 log.warning("speech: %s. pyttsx3 speaks instead (or set [speech] engine = "
                             "\"pyttsx3\").", error)

@@ -15,7 +15,8 @@ windows and its weights are mapped from the file, and resident only while it ren
 `rate` is words per minute as espeak-ng counts them: joe speaks about `NATURAL_WPM` at the
 voice's own length scale, and `rate` scales that. The simulated partners' voices are
 rendered without the voice's random noise (`natural=False`), so a simulation sounds the
-same every time; the facilitator's own voice keeps it.
+same every time; the facilitator's own voice keeps it when it is heard live (a session run
+faster than real time renders it without, so that its record is the same every time).
 """
 
 from __future__ import annotations
@@ -216,12 +217,13 @@ class PiperRenderer:
     are there (SpeechError with the fix, when not); the voice loads on the first prompt, or
     in the background from `load()`. A voice that fails to load is said once (a warning)."""
 
-    def __init__(self, voice: str = DEFAULT_VOICE, rate: int = 165, volume: float = 0.9):
+    def __init__(self, voice: str = DEFAULT_VOICE, rate: int = 165, volume: float = 0.9,
+                 natural: bool = True):
         problem = piper_missing()
         if problem:
             raise SpeechError(problem)
         self.files = find_voice(voice)
-        self.rate, self.volume = rate, volume
+        self.rate, self.volume, self.natural = rate, volume, natural
         self.broken: str | None = None
 
     def render(self, text: str) -> Rendered:
@@ -233,7 +235,7 @@ class PiperRenderer:
             self.broken = str(error)
             log.warning("speech: %s. The next engine speaks instead.", error)
             raise
-        return voice.render(text, self.rate, self.volume)
+        return voice.render(text, self.rate, self.volume, self.natural)
 
     def load(self) -> None:
         """Start loading the voice in the background now: it is small (about 0.6 s, 70 MB)

@@ -75,7 +75,8 @@ def shared_prompt_renders():
 
     def rendered_once(self, text: str):
         engines = tuple((type(r).__name__, str(getattr(r, "files", getattr(r, "voice", ""))),
-                         getattr(r, "rate", None), getattr(r, "volume", None)) for r in self.renderers)
+                         getattr(r, "rate", None), getattr(r, "volume", None), getattr(r, "natural", None))
+                        for r in self.renderers)
         known = _PROMPT_RENDERS.get((engines, text))
         if known is None:
             rendered = render_now(self, text)

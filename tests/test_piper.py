@@ -149,6 +149,28 @@ def test_piper_renders_a_prompt(no_preload) -> None:
 
 @needs_piper
 @pytest.mark.e2e
+def test_a_session_faster_than_real_time_hears_the_same_prompt_every_time(no_preload) -> None:
+    text = "Sam, please mirror what you heard."
+    live = [CheckedRenderer(SpeechConfig()).render(text).samples for _ in range(2)]
+    fast = [CheckedRenderer(SpeechConfig(), natural=False).render(text).samples for _ in range(2)]
+    assert len(fast[0]) == len(fast[1]) and np.array_equal(fast[0], fast[1])
+    # the live voice keeps Piper's noise: each rendering a little different
+    assert len(live[0]) != len(live[1]) or not np.array_equal(live[0], live[1])
+
+
+def test_the_facilitator_voice_is_natural_only_when_heard_live(monkeypatch) -> None:
+    from facilitator import app
+    from facilitator.config import Config
+
+    made = []
+    monkeypatch.setattr(app, "CheckedRenderer", lambda speech, natural: made.append(natural))
+    app.make_voice(Config(), app.RunOptions(realtime=True, speak_aloud=False))
+    app.make_voice(Config(), app.RunOptions(realtime=False))
+    assert made == [True, False]
+
+
+@needs_piper
+@pytest.mark.e2e
 def test_the_rate_and_volume_are_followed(joe) -> None:
     text = "What I hear you saying is that you felt lonely last week."
     slow = joe.render(text, rate=120, volume=0.5, natural=False)

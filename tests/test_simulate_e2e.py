@@ -6,6 +6,7 @@ lines answering the enrollment; a simulated session stopped, then resumed with i
 from __future__ import annotations
 
 import json
+import re
 import wave
 
 import numpy as np
@@ -102,7 +103,10 @@ interrupt = { speaker = "B", audio = "over.wav", at = 2.0 }
                                                               ("A", "send")]
     assert all(t["speaker_method"] == "voice" for t in turns)
     near_played(turns[:2], played, within=1.0)   # noise or the echo's tail may open a turn early
-    assert "ready" in turns[1]["text"].lower()
+    # the stereo 44.1 kHz answer heard whole: "Yes, I'm ready now." (tiny.en in this noisy,
+    # reverberant room also writes "ready, how?", "read it out", "mad in hell")
+    heard = re.findall(r"[a-z']+", turns[1]["text"].lower())
+    assert heard[0] == "yes" and len(heard) >= 3, turns[1]["text"]
     # B was heard talking over A's message: split off, or noticed as an interruption
     over = [e for e in events if e["type"] == "interruption" and e["speaker"] == "B"]
     split = [t for t in turns if t["speaker"] == "B" and t["step"] == "send"]
