@@ -148,3 +148,25 @@ def test_a_partial_mirror_is_coached_on_what_it_left_out(judge):
     assert verdict.reason in REASONS_FOR["mirror:partial"]
     spoken = feedback_text(verdict, "Alex", "Sam")
     assert "who did what" not in spoken and "left out" in spoken
+
+
+@pytest.mark.parametrize("sender, reply", [
+    ("I want to go back to work part time now that the baby sleeps. I miss using my brain.",
+     "So you want to go back to work full time."),
+    ("When you left the door unlocked again last night I felt unsafe.", "So you felt safe."),
+])
+def test_a_partial_that_says_it_the_other_way_round_is_not_a_mirror(judge, monkeypatch, sender, reply):
+    """Whatever the model reads as leaving something out, an opposite word or feeling makes
+    it a not-mirror, coached on what was turned round."""
+    assert cross.distorted([sender], reply) == "negation"
+    as_partial = ({"mirror": 0.1, "partial": 0.8, "not_mirror": 0.1}, judge.scores("mirror", [sender], reply)[1])
+    monkeypatch.setattr(judge, "scores", lambda kind, context, reply: as_partial)
+    verdict = judge.judge("mirror", [sender], reply)
+    assert verdict.label == "not_mirror" and verdict.reason == "negation"
+
+
+def test_a_faithful_partial_keeps_its_label(judge, monkeypatch):
+    sender = "I felt lonely last week when you worked late every night. I missed having dinner together."
+    reply = "What I hear you saying is that you felt lonely last week. Did I get that?"
+    assert cross.distorted([sender], reply) == ""
+    assert judge.judge("mirror", [sender], reply).label == "partial"

@@ -2,7 +2,9 @@
 together, so it hears who did what, what is said the other way round, and meaning said in
 other words (trained by data/judging/train_cross.py; runs on onnxruntime, int8 weights in
 cross_model/). Its verdict names a reason when a reply fails; what exactly to coach (the
-missed part, the added words, the words heard as blame) comes from the rule checks.
+missed part, the added words, the words heard as blame) comes from the rule checks. Two
+of those overrule it: who did what turned round (actors.py), and a partial that says a
+word or a feeling the other way round (`distorted`).
 """
 
 from __future__ import annotations
@@ -66,10 +68,30 @@ class CrossJudge:
         reason = ""
         if kind in ("mirror", "summary") and label != worst and turned_round(context, reply):
             label, reason = worst, "actor"
+        elif kind in ("mirror", "summary") and label == "partial":
+            reason = distorted(context, reply)
+            if reason:
+                label = worst
         verdict = Verdict(kind, label, round(probs[passing], 3))
         if label != passing:
             _coach(verdict, context, reply, reason or _likeliest(reason_logits, f"{kind}:{label}"))
         return verdict
+
+
+# A partial that also says something the other way round is not a mirror: the structure
+# reading's flags (structure.FEATURE_NAMES) and the reason each stands for.
+DISTORTIONS = (("opposite", "negation"), ("valence_flip", "negation"))
+
+
+def distorted(context: list[str], reply: str) -> str:
+    """The reason a reply the model read as leaving something out also changes what was
+    said: a shared word said with the other negation, an opposite word or feeling, who does
+    what turned round ("" when none)."""
+    from facilitator.judging.structure import FEATURE_NAMES, analyse
+
+    found = dict(zip(FEATURE_NAMES, analyse(" . ".join(t.strip().rstrip(".") for t in context),
+                                            reply).features))
+    return next((reason for flag, reason in DISTORTIONS if found[flag] > 0), "")
 
 
 def _likeliest(reason_logits: np.ndarray, label: str) -> str:
