@@ -16,7 +16,7 @@ import pytest
 from facilitator import config as config_module
 from facilitator import speech_piper
 from facilitator.config import SpeechConfig
-from facilitator.speech_engines import EspeakRenderer, Pyttsx3Renderer, close_pyttsx3
+from facilitator.speech_engines import EspeakRenderer, close_pyttsx3
 from facilitator.speech_out import CheckedRenderer, SpeechError
 from facilitator.speech_piper import PiperRenderer
 

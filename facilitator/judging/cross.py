@@ -9,6 +9,7 @@ word or a feeling the other way round (`distorted`).
 
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -85,13 +86,22 @@ DISTORTIONS = (("opposite", "negation"), ("valence_flip", "negation"))
 
 def distorted(context: list[str], reply: str) -> str:
     """The reason a reply the model read as leaving something out also changes what was
-    said: a shared word said with the other negation, an opposite word or feeling, who does
-    what turned round ("" when none)."""
-    from facilitator.judging.structure import FEATURE_NAMES, analyse
+    said: an opposite word ("full time" for "part time") or a feeling of the opposite kind
+    ("" when none). (The analysis's negation and who-did-what flags are not used: on our
+    held-out they fired on faithful paraphrases as often as on distortions.)"""
+    from facilitator.judging.structure import FEATURE_NAMES
 
-    found = dict(zip(FEATURE_NAMES, analyse(" . ".join(t.strip().rstrip(".") for t in context),
-                                            reply).features))
+    found = dict(zip(FEATURE_NAMES, _analysis(tuple(context), reply).features))
     return next((reason for flag, reason in DISTORTIONS if found[flag] > 0), "")
+
+
+@lru_cache(maxsize=4)
+def _analysis(context: tuple[str, ...], reply: str):
+    """The structural analysis of a reply against the Sender's turns (one per judgement:
+    `distorted` and the coaching share it)."""
+    from facilitator.judging.structure import analyse
+
+    return analyse(" . ".join(t.strip().rstrip(".") for t in context), reply)
 
 
 def _likeliest(reason_logits: np.ndarray, label: str) -> str:
@@ -103,11 +113,10 @@ def _likeliest(reason_logits: np.ndarray, label: str) -> str:
 def _coach(verdict: Verdict, context: list[str], reply: str, reason: str) -> None:
     """What to coach on a failing verdict, from the rule checks of its kind."""
     from facilitator.judging.steps import judge_empathy, judge_sender_statement, judge_validation
-    from facilitator.judging.structure import analyse
 
     kind = verdict.kind
     if kind in ("mirror", "summary"):
-        found = analyse(" . ".join(t.strip().rstrip(".") for t in context), reply)
+        found = _analysis(tuple(context), reply)
         verdict.missing, verdict.intrusions = list(found.missing), list(found.intrusions)
     elif kind == "validation":
         verdict.intrusions = judge_validation(context, reply).intrusions
