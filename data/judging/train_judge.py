@@ -58,6 +58,11 @@ def own_cases() -> list[dict]:
     return [c for path in case_files() for c in read_txt(path)]
 
 
+def case_file(case: dict) -> str:
+    """The name of the case file a case comes from (its group is "<file stem>-<n>")."""
+    return case["group"].rsplit("-", 1)[0]
+
+
 def is_heldout(case: dict) -> bool:
     """Whole Sender turns go to the held-out set, never single replies."""
     number = int(case["group"].rsplit("-", 1)[-1].lstrip("b"))
