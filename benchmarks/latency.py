@@ -1,7 +1,7 @@
 """Benchmark the live loop: response latency, start-up time, memory, prompts mid-thought.
 
 Usage:
-    .venv/bin/python benchmarks/latency.py [--quick] [--fast-clock] [--only demo|paused|finished|none]
+    .venv/bin/python benchmarks/latency.py [--quick] [--fast-clock] [--only demo|paused|finished|fluent|none]
                                            [--engine piper|pyttsx3|espeak-ng|both]
                                            [--partners espeak|piper|both]
                                            [--no-mic] [--config FILE] [--json OUT] [--events OUT]
@@ -18,7 +18,7 @@ then pyttsx3, since the prompt latency includes rendering the prompt.
 the demo), "piper" ("piper:joe+low" for A, "piper:joe+high" for B: Piper's natural voice,
 facilitator/sim/voices.py), "both" (the default). One report block per (engine, partners).
 
-Three scripted sessions (benchmarks/latency_sessions.py; --only picks one):
+Four scripted sessions (benchmarks/latency_sessions.py; --only picks one):
 1. "demo":     the lines of prompts/demo_session.toml, as `facilitator demo` plays them.
 2. "paused":   the same session, but the turns of the send / mirror / summary / validate /
                empathize steps hold pauses of 0.8, 1.0, 1.2 and 1.5 s between their clauses.
@@ -26,9 +26,12 @@ Three scripted sessions (benchmarks/latency_sessions.py; --only picks one):
                mirror without "did I get that?", a summary, a validation, an empathy line,
                "Yes, exactly."), several with mid-thought pauses of 0.8-1.5 s (after "when",
                "and", "because", between a subject and its verb, between two sentences).
+4. "fluent":   the "finished" lines without their pauses: partners who stop only as briefly
+               as their voice does between sentences. The facilitator learns each partner's
+               pace (facilitator/turn_end/pacing.py): these are answered sooner.
 A pause is that much silence between the loud parts of two phrases (each phrase's padding is
 cut at the pause). --quick: the first 7 lines of "demo" and "paused", the first round of
-"finished" (13 lines).
+"finished" and "fluent" (13 lines each).
 
 How it runs: the partners' lines are rendered first, in a process of their own per partners
 kind, into WAV files in a temporary folder (`--_render`). Then each session of each

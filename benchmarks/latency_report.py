@@ -58,6 +58,17 @@ def summarize(turns: list[dict]) -> dict[str, dict]:
     return table
 
 
+def per_session(turns: list[dict]) -> dict[str, dict]:
+    """The no-cue turns' prompt latency per session (the partners' pace differs)."""
+    table = {}
+    for name in dict.fromkeys(t["session"] for t in turns):
+        prompt = [t["to_prompt"] for t in turns if t["session"] == name and t["reason"] != "cue"
+                  and t["to_prompt"] is not None]
+        table[name] = {"n_prompted": len(prompt), "prompt_p50": pct(prompt, 0.5),
+                       "prompt_p95": pct(prompt, 0.95)}
+    return table
+
+
 def breakdown(turns: list[dict]) -> dict[str, float | None]:
     """Median of each part of the prompt latency of `turns` (those answered by a prompt)."""
     values: dict[str, list[float]] = {key: [] for key in PARTS}
@@ -90,6 +101,7 @@ def combination(results: list[dict]) -> dict:
     mid = sum(len(r["mid_turn"]) for r in results)
     rss = max(r["rss_mb"] for r in results)
     return {"latency": table, "targets": targets(table, mid, rss), "mid_turn": mid,
+            "no_cue_per_session": per_session(turns),
             "rss_mb": rss, "turns": turns,
             "sessions": [{k: r[k] for k in ("session", "code", "lines", "turn_count", "dropped",
                                             "end", "wall_s", "input_s", "rss_mb", "mid_turn",
@@ -137,6 +149,10 @@ def print_combination(engine: str, partners: str, voices: dict, results: list[di
     print(f"   all {other['n']} no-cue turns, end of speech -> final transcript: p50 "
           f"{ms(other['transcript_p50']).strip()} ms, p95 {ms(other['transcript_p95']).strip()} ms;"
           " peak RSS: the largest of the sessions' own processes)")
+
+    print("  no cue, per session (prompt p50 / p95 ms, n):  " + ";  ".join(
+        f"{name} {ms(row['prompt_p50']).strip()} / {ms(row['prompt_p95']).strip()} ({row['n_prompted']})"
+        for name, row in per_session(turns).items()))
 
     for reason in sorted({t["reason"] for t in turns}):
         parts = breakdown([t for t in turns if t["reason"] == reason])

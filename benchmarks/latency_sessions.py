@@ -11,6 +11,10 @@ Three sessions, each with two kinds of partners' voices:
               mid-thought pauses ("|"): after "when", "and", "because", between a subject and
               its verb, between two sentences of one message.
 
+- "fluent":   FINISHED_LINES spoken without their "|" pauses: partners who pause only as
+              briefly as their voice does between sentences (the facilitator learns each
+              partner's pace: facilitator/turn_end/pacing.py).
+
 Partners: "espeak" (espeak-ng "en-us" for A, "en-us+f3" for B, as the demo) or "piper"
 ("piper:joe+low" for A, "piper:joe+high" for B, facilitator/sim/voices.py).
 
@@ -35,7 +39,7 @@ import numpy as np
 SAMPLE_RATE = 16000
 BLOCK = 160                         # 10 ms
 LOUD = 500                          # a 10 ms block louder than this is speech (int16 peak)
-SESSIONS = ("demo", "paused", "finished")
+SESSIONS = ("demo", "paused", "finished", "fluent")
 PARTNERS = {"espeak": {"A": "en-us", "B": "en-us+f3"},
             "piper": {"A": "piper:joe+low", "B": "piper:joe+high"}}
 PAUSES = [0.8, 1.0, 1.2, 1.5]
@@ -145,7 +149,7 @@ def paused_text(text: str) -> str:
 
 def quick_cut(session: str, steps: list[str | None]) -> int:
     """How many lines --quick keeps of a session whose lines are for `steps`."""
-    if session != "finished":
+    if session not in ("finished", "fluent"):
         return min(QUICK_LINES, len(steps))
     return next((i + 1 for i, step in enumerate(steps) if step == QUICK_UNTIL_STEP), len(steps))
 
@@ -156,6 +160,9 @@ def _script(session: str) -> tuple[dict[str, str], list[tuple[str, str | None, s
     a line `as_demo`, whose "|" is the demo's own (rendered as `facilitator demo` renders it)."""
     if session == "finished":
         return dict(FINISHED_NAMES), [(s, step, text, False) for s, step, text in FINISHED_LINES]
+    if session == "fluent":
+        return dict(FINISHED_NAMES), [(s, step, " ".join(split_phrases(text)), False)
+                                      for s, step, text in FINISHED_LINES]
     from facilitator.sim.room import load_demo_lines
 
     names, lines = load_demo_lines()

@@ -192,20 +192,31 @@ def _assemble(config: Config, source: AudioSource, bus: EventBus, controls: Cont
     wording = Wording(common["prompts"], common["speakers"], PASSING_LABELS)
     session = Session(config, source, conversations, Listening(transcriber), attribution,
                       speaking, bus, wording, names, controls, intro=speakers.greeting,
-                      time_offset=time_offset, view=view, wait_for=thought_end(config))
+                      time_offset=time_offset, view=view, wait_for=thought_end(config),
+                      pacing=pacing(config))
     return session
+
+
+def pacing(config: Config):
+    """Each partner's own pauses, learnt as they speak: a partner who pauses only briefly
+    inside their turns is answered after fluent_end_s, the others after least_end_s."""
+    from facilitator.turn_end.pacing import Pacing, PacingOptions
+
+    return Pacing(PacingOptions(fluent_end_s=config.turns.fluent_end_s,
+                                least_end_s=config.turns.least_end_s))
 
 
 def thought_end(config: Config):
     """`[turns] end_model = "words"` or `"words+voice"`: ThoughtEnd's wait (from the words,
-    or the words and the voice's pitch), from least_end_s up to incomplete_end_s; "fixed",
-    or its model missing (with a warning): None."""
+    or the words and the voice's pitch), from fluent_end_s up to incomplete_end_s (the
+    session keeps it at least at the partner's pace: `pacing`); "fixed", or its model
+    missing (with a warning): None."""
     if config.turns.end_model == "fixed":
         return None
     from facilitator.turn_end import ThoughtEnd, ThoughtEndOptions, ThoughtModelMissing
 
     try:
-        return ThoughtEnd(ThoughtEndOptions(min_end_s=config.turns.least_end_s,
+        return ThoughtEnd(ThoughtEndOptions(min_end_s=config.turns.fluent_end_s,
                                             max_end_s=config.turns.incomplete_end_s,
                                             use_prosody=config.turns.end_model == "words+voice")).wait_s
     except ThoughtModelMissing as error:

@@ -50,7 +50,9 @@ class TurnsConfig:
     end_model: str = "words"             # "fixed": complete_end_s / incomplete_end_s; "words" or
                                          # "words+voice": the wait decided by turn_end.ThoughtEnd
     least_end_s: float = 1.7             # with "words" / "words+voice": the shortest such wait
-                                         # (people pause up to 1.5 s inside a thought)
+                                         # (people pause up to 1.5 s inside a thought) ...
+    fluent_end_s: float = 1.0            # ... but a partner heard pausing only briefly inside
+                                         # their turns is answered sooner (turn_end.pacing)
     incomplete_end_s: float = 2.8        # silence that ends a turn ending mid-thought
     max_turn_s: float = 90.0             # a turn is closed after this long whatever happens
     min_turn_ms: int = 300               # shorter bursts of sound are not turns
@@ -211,6 +213,8 @@ def _check_ranges(config: Config, source: str) -> None:
         fail("[turns] complete_end_s must not be longer than incomplete_end_s")
     if not 0 < config.turns.least_end_s <= config.turns.incomplete_end_s:
         fail("[turns] least_end_s must be more than 0 and not longer than incomplete_end_s")
+    if not 0 < config.turns.fluent_end_s <= config.turns.least_end_s:
+        fail("[turns] fluent_end_s must be more than 0 and not longer than least_end_s")
     if config.turns.end_model not in END_MODELS:
         fail("[turns] end_model must be " + " or ".join(f'"{m}"' for m in END_MODELS))
     if config.turns.word_cue_end_ms < config.turns.cue_end_ms:

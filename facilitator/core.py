@@ -100,6 +100,8 @@ class Expectation:
     speaker: str | None
     cues: list[str]
     judged: bool = True        # turns are attributed and moderated (not during enrollment)
+    weighty: bool = False      # the turn says something that matters (a message, a mirror:
+                               # judged): people pause longer in it than in a "yes" or a chat
 
 
 @dataclass

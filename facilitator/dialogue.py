@@ -165,7 +165,8 @@ class Dialogue:
     def expectation(self) -> Expectation:
         role = self.step.role
         speaker = {"sender": self.sender, "receiver": self.receiver}.get(role)
-        return Expectation(self.step.name, role, speaker, list(self.step.cues))
+        return Expectation(self.step.name, role, speaker, list(self.step.cues),
+                           weighty=self.step.judge is not None)
 
     def start(self) -> list[Action]:
         return self._enter(self.step.name)

@@ -49,6 +49,8 @@ class TurnAudio:
     chunks: list[np.ndarray] = field(default_factory=list)
     stereo_chunks: list[np.ndarray] = field(default_factory=list)
     voiced_ms: int = 0
+    pauses: list[float] = field(default_factory=list)   # silences inside the turn (s), each
+                                                        # followed by more of its speech
 
     def audio(self, until: float | None = None) -> np.ndarray:
         audio = np.concatenate(self.chunks) if self.chunks else np.zeros(0, np.int16)
@@ -114,6 +116,8 @@ class TurnSegmenter:
         if stereo is not None:
             self.turn.stereo_chunks.append(stereo)
         if voiced:
+            if self._silence_frames:
+                self.turn.pauses.append(round(self._silence_frames * frame_s, 3))
             self.turn.voiced_ms += self.frame_ms
             self.turn.speech_end = t + frame_s
             self._silence_frames = 0

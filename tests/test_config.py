@@ -195,3 +195,11 @@ def test_end_of_turn_settings_are_range_checked():
         from_dict({"turns": {"least_end_s": 0}})
     with pytest.raises(ConfigError, match="cue_read_ms"):
         from_dict({"turns": {"cue_read_ms": 200, "cue_end_ms": 100}})
+
+
+def test_fluent_end_s_is_checked_against_least_end_s():
+    with pytest.raises(ConfigError, match="fluent_end_s"):
+        from_dict({"turns": {"fluent_end_s": 1.9, "least_end_s": 1.7}})
+    with pytest.raises(ConfigError, match="fluent_end_s"):
+        from_dict({"turns": {"fluent_end_s": 0}})
+    assert from_dict({"turns": {"fluent_end_s": 1.7}}).turns.fluent_end_s == 1.7

@@ -58,6 +58,29 @@ def test_quick_keeps_seven_lines_or_the_finished_sessions_first_round():
     assert steps[cut - 1] == "empathy_confirm" and "empathy_confirm" not in steps[:cut - 1]
 
 
+def test_the_fluent_session_is_the_finished_one_without_its_pauses():
+    names, fluent = sessions._script("fluent")
+    _, finished = sessions._script("finished")
+    assert names == sessions.FINISHED_NAMES and len(fluent) == len(finished)
+    assert any("|" in text for _, _, text, _ in finished)
+    for (speaker, step, text, as_demo), (speaker_f, step_f, text_f, _) in zip(fluent, finished):
+        assert (speaker, step, as_demo) == (speaker_f, step_f, False) and "|" not in text
+        assert words(text) == words(text_f.replace("|", " "))
+    steps = [step for _, step, _, _ in fluent]
+    assert sessions.quick_cut("fluent", steps) == sessions.quick_cut("finished", steps)
+
+
+def test_no_cue_latency_is_also_reported_per_session():
+    turns = [{"session": "finished", "reason": "complete", "to_prompt": 1.8},
+             {"session": "finished", "reason": "cue", "to_prompt": 0.2},
+             {"session": "fluent", "reason": "complete", "to_prompt": 1.0},
+             {"session": "fluent", "reason": "complete", "to_prompt": None}]
+    table = report.per_session(turns)
+    assert list(table) == ["finished", "fluent"]
+    assert table["finished"] == {"n_prompted": 1, "prompt_p50": 1.8, "prompt_p95": 1.8}
+    assert table["fluent"]["n_prompted"] == 1 and table["fluent"]["prompt_p50"] == 1.0
+
+
 def test_the_finished_sessions_thoughts_end_without_their_steps_cues():
     script = prompt_files.load_toml("intentional_dialogue")
     cues = {step["name"]: step.get("cues", []) for step in script["steps"]}

@@ -252,7 +252,8 @@ def test_a_decided_wait_ends_a_finished_thought_sooner_and_a_failing_one_falls_b
 
     monkeypatch.setattr(app, "thought_end", lambda config: wait_for)
     lines = ToneLines()
-    events = _run_audio(lines, lines.conversation(OPENING))
+    quick = Config().with_changes(turns={"least_end_s": 0.9, "fluent_end_s": 0.9})
+    events = _run_audio(lines, lines.conversation(OPENING), quick)
     send = _send_turn(events)
     assert send["end_reason"] == "complete" and 0.9 <= send["t"] - send["end"] < 1.0
     assert (OPENING[2], "send") in [(text, step) for text, step, _, _ in asked]
@@ -279,14 +280,75 @@ def test_end_model_words_is_the_default_and_never_waits_less_than_a_mid_thought_
     silence = np.zeros(SAMPLE_RATE, np.int16)
     finished = wait_for("I felt lonely last week when you worked late every night.", "send", silence, 1.0)
     open_ = wait_for("I felt lonely last week when you", "send", silence, 1.0)
-    assert 1.5 < config.turns.least_end_s <= finished < config.turns.complete_end_s
+    assert 1.5 < config.turns.least_end_s and config.turns.fluent_end_s <= finished < config.turns.complete_end_s
     assert finished < open_ <= config.turns.incomplete_end_s
+    unknown = app.pacing(config).floor_s("A")     # a partner not heard yet: least_end_s
+    assert unknown == config.turns.least_end_s
     for looks_finished in ["I felt lonely last week.", "Yes.", "What I hear you saying is.",
                            "I imagine you might be feeling hurt."]:
         for step in ["send", "mirror", "empathize", "confirm", None]:
-            assert wait_for(looks_finished, step, silence, 1.0) >= config.turns.least_end_s
-    faster = app.thought_end(config.with_changes(turns={"least_end_s": 0.8}))
+            assert max(wait_for(looks_finished, step, silence, 1.0), unknown) >= config.turns.least_end_s
+            assert wait_for(looks_finished, step, silence, 1.0) >= config.turns.fluent_end_s
+    faster = app.thought_end(config.with_changes(turns={"least_end_s": 0.8, "fluent_end_s": 0.8}))
     assert faster("I felt lonely last week when you worked late every night.", "send", silence, 1.0) < finished
+
+
+def _paced_session(appointment_gap_s: float, answer: tuple[str, ...] = ("I think you got most of it.",),
+                   answer_gap_s: float = 0.0):
+    """A's appointment as four phrases (about 11 s of speech) with `appointment_gap_s`
+    between them, B's answer, A's message, B's mirror (with its cue), then A's answer to
+    "did I get that?" without a cue, as `answer`'s phrases with `answer_gap_s` between them."""
+    lines = ToneLines()
+    audio = [np.zeros(SAMPLE_RATE, np.int16)]
+
+    def say(parts, gap_s):
+        for index, phrase in enumerate(parts):
+            audio.append(lines.line(phrase))
+            audio.append(np.zeros(int((gap_s if index < len(parts) - 1 else 3.0) * SAMPLE_RATE), np.int16))
+
+    say(["Sam, I would like to have a dialogue with you tonight about the evenings",
+         "and the weeks when you were working late at the office again",
+         "and the dinners we have not had together for a while now",
+         "if you have the time for it. Is now a good time?"], appointment_gap_s)
+    for line in OPENING[1:] + ["What I hear you saying is you felt lonely. Did I get that?"]:
+        say([line], 0.0)
+    say(list(answer), answer_gap_s)
+    return lines, np.concatenate(audio)
+
+
+def _waits(events):
+    return {t["step"]: t["t"] - t["end"] for t in of(events, "turn")}
+
+
+@pytest.mark.parametrize("gap_inside_s, floor", [(0.3, "fluent_end_s"), (1.2, "least_end_s")])
+def test_a_partner_who_pauses_only_briefly_is_answered_sooner(monkeypatch, gap_inside_s, floor):
+    from facilitator import app
+
+    monkeypatch.setattr(app, "thought_end", lambda config: lambda *args: 0.5)   # "finished"
+    config = Config()
+    events = _run_audio(*_paced_session(gap_inside_s), config)
+    appointment = [t for t in of(events, "turn") if t["step"] == "appointment"]
+    assert len(appointment) == 1 and appointment[0]["end_reason"] == "cue"   # never cut at its pauses
+    waits, frame_s = _waits(events), config.turns.frame_ms / 1000
+    expected = getattr(config.turns, floor)
+    assert expected - 1e-6 <= waits["confirm"] <= expected + 2 * frame_s
+    # A's first message is weighty: what A's light turns showed does not speed it up
+    assert config.turns.least_end_s - 1e-6 <= waits["send"] <= config.turns.least_end_s + 2 * frame_s
+
+
+def test_a_long_pause_inside_the_open_turn_makes_the_rest_of_it_wait_longer(monkeypatch):
+    from facilitator import app
+
+    def wait_for(text, *args):         # "and" keeps the turn open; anything else is "finished"
+        return 2.8 if text.rstrip(".").endswith(" and") else 0.5
+
+    monkeypatch.setattr(app, "thought_end", lambda config: wait_for)
+    config = Config()
+    events = _run_audio(*_paced_session(0.3, ("I think you got most of it and", "you left out the dinners."),
+                                        answer_gap_s=1.3), config)
+    confirm = [t for t in of(events, "turn") if t["step"] == "confirm"][0]
+    assert confirm["text"].endswith("you left out the dinners.")
+    assert _waits(events)["confirm"] >= config.turns.least_end_s - 1e-6     # not fluent_end_s any more
 
 
 def _confirm_after_mirror(answer_parts: list[str], gap_inside_s: float):

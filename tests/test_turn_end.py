@@ -132,3 +132,30 @@ def test_a_missing_or_corrupt_model_is_a_clear_error(tmp_path):
     missing.write_text('{"format": 1, "classes": ["finished"], "weights": {}}', encoding="utf-8")
     with pytest.raises(ThoughtModelMissing, match="corrupt"):
         TextModel.load(missing)
+
+
+def test_pacing_trusts_a_partner_s_pace_only_once_heard_and_never_forgets_a_long_pause():
+    from facilitator.turn_end.pacing import Pacing, PacingOptions
+
+    pacing = Pacing(PacingOptions(fluent_end_s=1.0, least_end_s=1.7, heard_s=10.0, margin=2.0))
+    pacing.heard("A", 30.0, [0.2], weighty=True)
+    assert pacing.floor_s("A", weighty=True) == 1.0                  # weighty turns are kept apart
+    assert pacing.floor_s("A") == pacing.floor_s(None) == 1.7        # nobody heard yet
+    pacing.heard("A", 6.0, [0.2, 0.35])
+    assert pacing.floor_s("A") == 1.7                                # not enough speech yet
+    pacing.heard("A", 5.0, [0.3])
+    assert pacing.floor_s("A") == 1.0                                # fluent: 2 x 0.35 < 1.0
+    assert pacing.floor_s("B") == 1.7                                # each partner their own
+    assert pacing.floor_s("A", open_pauses=[0.6]) == pytest.approx(1.2)   # a pause in the open turn
+    pacing.heard("A", 4.0, [0.7])
+    assert pacing.floor_s("A") == pytest.approx(1.4)
+    pacing.heard("A", 30.0, [0.2] * 20)
+    assert pacing.floor_s("A") == pytest.approx(1.4)                 # a long pause is not forgotten
+    pacing.heard("A", 1.0, [1.2])
+    assert pacing.floor_s("A") == 1.7                                # capped at least_end_s
+    assert pacing.describe("A") == {"speech_s": 46.0, "longest_pause_s": 1.2, "floor_s": 1.7}
+    same = Pacing(PacingOptions(fluent_end_s=1.7, least_end_s=1.7))
+    same.heard("B", 60.0, [0.1])
+    assert same.floor_s("B") == 1.7                                  # equal: the pace is not used
+    with pytest.raises(ValueError):
+        PacingOptions(fluent_end_s=2.0, least_end_s=1.7)

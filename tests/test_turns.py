@@ -90,3 +90,15 @@ def test_silence_is_counted_from_the_last_voiced_frame_and_half_a_pause_comes_fi
     loudest = int(np.argmax((frames ** 2).mean(axis=1)))
     segmenter.push(speech[loudest * n:(loudest + 1) * n], len(audio) / 16000)
     assert segmenter.silence_ms == 0
+
+
+def test_the_silences_inside_a_turn_are_kept_with_it(say):
+    first, second = say("I felt lonely last week."), say("I missed having dinner together.")
+    gap = np.zeros(int(0.9 * 16000), np.int16)
+    audio = np.concatenate([np.zeros(16000, np.int16), first, gap, second, np.zeros(16000, np.int16)])
+    segmenter = TurnSegmenter(TurnsConfig())
+    feed(segmenter, audio)
+    turn = segmenter.close_turn()
+    assert turn.pauses and all(p > 0 for p in turn.pauses)
+    assert 0.9 <= max(turn.pauses) < 0.9 + 2 * 0.35 + 0.1   # the gap and espeak-ng's own padding
+    assert sorted(turn.pauses)[-2:][0] < 0.9                 # the other silences are the voice's own

@@ -29,6 +29,7 @@ from facilitator.record import RecordWriteError
 from facilitator.schema import RECORD_TYPES, shifted
 from facilitator.signals import Dropped, Listening as ListeningAgain, Partial, Ready, Signal, Timing
 from facilitator.spoken_commands import CommandReader
+from facilitator.turn_end.pacing import Pacing
 from facilitator.turns import EndOfTurnPolicy, Pause, TurnSegmenter
 
 class WaitFor(Protocol):
@@ -55,10 +56,12 @@ class Session:
                  bus: EventBus, wording: Wording, names: dict[str, str],
                  controls: ControlQueue | None = None, intro: Sequence[Action] = (),
                  time_offset: float = 0.0, commands: CommandReader | None = None,
-                 view: object | None = None, wait_for: WaitFor | None = None) -> None:
+                 view: object | None = None, wait_for: WaitFor | None = None,
+                 pacing: Pacing | None = None) -> None:
         """`view`: the coach view serving this session, if any (stopped with it);
         `wait_for`: decides after each pause how long a silence ends the turn
-        (`turn_end.ThoughtEnd.wait_s`; None: the config's fixed waits)."""
+        (`turn_end.ThoughtEnd.wait_s`; None: the config's fixed waits); `pacing`: each
+        partner's own pauses, which that wait is never shorter than (with `wait_for`)."""
         self.config = config
         self.source = source
         self.conversations = list(conversations)
@@ -74,6 +77,7 @@ class Session:
         self.commands = commands or CommandReader()
         self.view = view
         self.wait_for = wait_for
+        self.pacing = pacing
         self._wait_s: float | None = None  # the silence that ends the open turn (wait_for's)
         self.segmenter = TurnSegmenter(config.turns)
         self.policy = EndOfTurnPolicy(config.turns)
@@ -232,10 +236,14 @@ class Session:
         also when deciding fails: the turn is never lost to it)."""
         if self.wait_for is None or self.paused:
             return None
+        expectation = self.conversation.expectation
         try:
-            return float(self.wait_for(self.listening.open.text,
-                                       self.conversation.expectation.step, turn.audio(),
+            wait = float(self.wait_for(self.listening.open.text, expectation.step, turn.audio(),
                                        turn.speech_end - turn.start))
+            if self.pacing is not None:
+                wait = max(wait, self.pacing.floor_s(expectation.speaker, turn.pauses,
+                                                     expectation.weighty))
+            return wait
         except Exception:   # noqa: BLE001 - fall back to the fixed waits for this pause
             logging.getLogger("facilitator").debug("thought end failed", exc_info=True)
             return None
@@ -269,6 +277,9 @@ class Session:
         transcript_ready = time.monotonic()
         turn = self.segmenter.close_turn()
         text = state.text
+        if self.pacing is not None and turn.voiced_ms >= self.config.turns.min_turn_ms:
+            self.pacing.heard(expectation.speaker, turn.voiced_ms / 1000, turn.pauses,
+                              expectation.weighty)
         if turn.voiced_ms < self.config.turns.min_turn_ms or not text:
             self.attribution.drop_turn()          # no thread is left running behind a dropped turn
             self.signal(Dropped(t=round(self.now, 3), reason="noise", start=turn.speech_start,
