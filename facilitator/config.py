@@ -51,7 +51,7 @@ class TurnsConfig:
                                          # "words+voice": the wait decided by turn_end.ThoughtEnd
     least_end_s: float = 1.7             # with "words" / "words+voice": the shortest such wait
                                          # (people pause up to 1.5 s inside a thought) ...
-    fluent_end_s: float = 1.0            # ... but a partner heard pausing only briefly inside
+    fluent_end_s: float = 0.95           # ... but a partner heard pausing only briefly inside
                                          # their turns is answered sooner (turn_end.pacing)
     incomplete_end_s: float = 2.8        # silence that ends a turn ending mid-thought
     max_turn_s: float = 90.0             # a turn is closed after this long whatever happens

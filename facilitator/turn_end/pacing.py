@@ -12,8 +12,8 @@ mirror: `weighty`) than in a "yes" or in enrollment's chat about their day:
   `least_end_s` (patient: nothing is known yet; enrollment's two or three sentences are
   enough for the light turns, the partner's first message or mirror for the weighty ones);
 - after that it is `margin` times the longest pause they have made inside a turn, between
-  `fluent_end_s` and `least_end_s`: a partner who pauses 0.4 s at most gets answered after
-  `fluent_end_s`; one who has paused 0.9 s or more keeps the full `least_end_s`.
+  `fluent_end_s` and `least_end_s`: a partner who pauses 0.45 s at most gets answered after
+  `fluent_end_s`; one who has paused 0.85 s or more keeps the full `least_end_s`.
 
 The longest pause is kept for the whole session (a partner who paused once may again).
 `floor_s(speaker)` is that shortest wait; the words and the voice (ThoughtEnd) may ask for
@@ -36,7 +36,7 @@ class PacingOptions:
     margin: the wait is this many times the longest pause heard inside their turns.
     fluent_end_s == least_end_s: everyone gets least_end_s (the pace is not used)."""
 
-    fluent_end_s: float = 1.0
+    fluent_end_s: float = 0.95
     least_end_s: float = 1.7
     heard_s: float = 6.0
     margin: float = 2.0
