@@ -6,11 +6,11 @@ Usage:
                                            [--partners espeak|piper|both]
                                            [--no-mic] [--config FILE] [--json OUT] [--events OUT]
 
-Timings (2 cores, measured with another job beside it): one (engine, partners) combination
-takes about 16 minutes in real time (estimated: its three sessions hold about 5 minutes of
-input each), with --quick about 8; --fast-clock about 1.5 minutes, --quick --fast-clock about 1.2. The defaults
-run four combinations: --quick --no-mic about 30 minutes, --quick --fast-clock --no-mic about
-5. Rendering the partners' lines first takes about 2 s with espeak-ng, 15 s with Piper.
+Timings (2 cores): one (engine, partners) combination takes about 22 minutes in real time
+(estimated: its four sessions hold about 5 minutes of input each), with --quick about 10.5
+(measured on a quiet machine); --fast-clock about 2 minutes, --quick --fast-clock about 1.3.
+The defaults run four combinations: --quick --no-mic about 42 minutes, --quick --fast-clock
+--no-mic about 6. Rendering the partners' lines first takes about 2 s with espeak-ng, 15 s with Piper.
 
 --engine: the facilitator's speech engine ([speech] engine); "both" (the default) is Piper,
 then pyttsx3, since the prompt latency includes rendering the prompt.
