@@ -44,8 +44,8 @@ class TurnsConfig:
     cue_read_ms: int = 60                # in a step that expects a cue: the words are read at this
                                          # short a silence already (a running transcript) ...
     cue_end_ms: int = 100                # ... and a turn ending on the cue ends after this much
-    word_cue_end_ms: int = 400           # ... or this much after a one-word cue ("yes", "no"):
-                                         # "Yes, | exactly." pauses at the comma
+    word_cue_end_ms: int = 400           # ... or this much after a lone one-word cue ("yes") or
+                                         # words read up to a comma: "Yes, | exactly." pauses there
     complete_end_s: float = 2.2          # silence that ends a turn whose words are complete
     end_model: str = "words"             # "fixed": complete_end_s / incomplete_end_s; "words" or
                                          # "words+voice": the wait decided by turn_end.ThoughtEnd

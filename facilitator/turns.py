@@ -5,7 +5,8 @@ speaker stops for `pause_ms` (`cue_read_ms` in a step that expects a cue: a runn
 transcript that hears the cue while it is spoken); the live loop then reads the words so
 far and asks `EndOfTurnPolicy` whether the turn is over: `cue_end_ms` after a cue the step
 expects ("did I get that") ends the words read up to the speech's end (`word_cue_end_ms`
-after a one-word cue: "Yes, | exactly." pauses at the comma), after
+after a lone one-word cue or words read up to a comma: "Yes, | exactly." pauses at the
+comma), after
 `complete_end_s` of silence when the words are plainly complete, and after
 `incomplete_end_s` when they end mid-thought ("... and", "because"). With
 `end_model = "words"` (the default) the wait after each pause is decided from the words
@@ -30,6 +31,10 @@ TRAILING_WORDS = frozenset(
     the a an my your our their his her its this these those i i'm we you he she they it's
     um uh er and-uh also plus just very really more""".split()
 )
+
+
+CONTINUING_MARKS = ("...", "…", ",", "-", ";", ":")
+OPENING_SOUNDS = frozenset("um uh er erm hmm mm oh well".split())
 
 
 @dataclass
@@ -167,12 +172,23 @@ def ends_with_cue(text: str, cues: list[str], tolerance: float = 0.78) -> str | 
     return None
 
 
+def cue_may_go_on(text: str, cue: str) -> bool:
+    """A cue that often opens a longer answer: a lone one-word cue ("Yes, | exactly.": the
+    voice pauses at the comma) or words read up to a comma ("Yes, exactly, | that is what I
+    meant"); these wait `word_cue_end_ms`. A one-word cue that ends a longer answer ("Yes,
+    exactly.", "No, not exactly.") is as final as "did I get that"."""
+    if text.rstrip().endswith(CONTINUING_MARKS):
+        return True
+    said = [w for w in words(text) if w not in OPENING_SOUNDS]
+    return len(words(cue)) == 1 and len(said) <= 1
+
+
 def words_complete(text: str) -> bool:
     """Plainly complete: ends like a finished sentence, not on 'and', 'because', a comma, '...'."""
     stripped = text.strip()
     if not stripped:
         return False
-    if stripped.endswith(("...", "…", ",", "-", ";", ":")):
+    if stripped.endswith(CONTINUING_MARKS):
         return False
     said = words(stripped)
     if not said or said[-1] in TRAILING_WORDS:
@@ -193,7 +209,7 @@ class EndOfTurnPolicy:
         (`[turns] end_model = "words"`, "words+voice"); None: the fixed complete_end_s / incomplete_end_s."""
         if text and cues and read_to_end and silence_s * 1000 >= self.config.cue_end_ms:
             cue = ends_with_cue(text, cues)
-            if cue and (len(words(cue)) > 1 or silence_s * 1000 >= self.config.word_cue_end_ms):
+            if cue and (silence_s * 1000 >= self.config.word_cue_end_ms or not cue_may_go_on(text, cue)):
                 return "cue"
         if wait_s is not None:
             if silence_s < min(wait_s, self.config.incomplete_end_s):

@@ -371,3 +371,11 @@ def test_a_one_word_cue_waits_longer_so_yes_comma_goes_on():
     assert confirm["end_reason"] == "cue"
     hangover = confirm["t"] - confirm["end"]
     assert turns.word_cue_end_ms / 1000 - 1e-6 <= hangover <= turns.word_cue_end_ms / 1000 + 0.031
+
+
+def test_a_one_word_cue_after_more_words_ends_the_turn_at_once():
+    turns = Config().turns
+    events = _run_audio(*_confirm_after_mirror(["Yes, exactly."], 0))
+    confirm = [t for t in of(events, "turn") if t["step"] == "confirm"][0]
+    assert confirm["end_reason"] == "cue" and confirm["text"] == "Yes, exactly."
+    assert confirm["t"] - confirm["end"] < turns.word_cue_end_ms / 1000 - 0.1

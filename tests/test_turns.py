@@ -1,7 +1,8 @@
 import numpy as np
 
 from facilitator.config import TurnsConfig
-from facilitator.turns import EndOfTurnPolicy, Pause, TurnSegmenter, ends_with_cue, words_complete
+from facilitator.turns import (EndOfTurnPolicy, Pause, TurnSegmenter, cue_may_go_on, ends_with_cue,
+                               words_complete)
 
 
 def feed(segmenter, audio, start=0.0):
@@ -43,6 +44,24 @@ def test_cue_matching_forgives_recognition_slips():
     assert not ends_with_cue("Did I get that part right, and also", cues)
     assert not ends_with_cue("Let me see if I got it all.", ["did i get it all"])
     assert ends_with_cue("Yes.", ["yes"]) and not ends_with_cue("Yesterday", ["yes"])
+
+
+def test_a_lone_one_word_cue_or_a_trailing_comma_may_go_on():
+    assert cue_may_go_on("Yes.", "yes") and cue_may_go_on("Um, yeah.", "yeah")
+    assert cue_may_go_on("Yes, exactly,", "exactly") and cue_may_go_on("You got it,", "you got it")
+    assert not cue_may_go_on("Yes, exactly.", "exactly") and not cue_may_go_on("No, not exactly.", "exactly")
+    assert not cue_may_go_on("That's right.", "that's right")
+
+
+def test_a_one_word_cue_ends_at_once_only_after_more_words():
+    policy, config = EndOfTurnPolicy(TurnsConfig()), TurnsConfig()
+    cues = ["yes", "exactly", "that's right"]
+    short, long = (config.cue_end_ms + 10) / 1000, (config.word_cue_end_ms + 10) / 1000
+    assert policy.decide("Yes, exactly.", short, cues) == "cue"
+    assert policy.decide("That's right.", short, cues) == "cue"
+    assert policy.decide("Yes.", short, cues) is None and policy.decide("Yes.", long, cues) == "cue"
+    assert policy.decide("Yes, exactly,", short, cues) is None
+    assert policy.decide("Yes, exactly.", short, cues, read_to_end=False) is None
 
 
 def test_words_complete():
