@@ -50,6 +50,9 @@ def words(text: str) -> list[str]:
     return [w.strip("'") for w in _WORD.findall(text) if w.strip("'")]
 
 
+HESITATIONS = frozenset("um uh uhm er erm ah hmm mm".split())   # sounds, not words: "um, yes"
+
+
 # -- actions: what a conversation asks the loop to do -------------------------------------
 
 @dataclass

@@ -23,7 +23,7 @@ import numpy as np
 import webrtcvad
 
 from facilitator.config import TurnsConfig
-from facilitator.core import SAMPLE_RATE, words
+from facilitator.core import HESITATIONS, SAMPLE_RATE, words
 
 TRAILING_WORDS = frozenset(
     """and but or so because cause 'cause since if when while though although unless until
@@ -34,7 +34,7 @@ TRAILING_WORDS = frozenset(
 
 
 CONTINUING_MARKS = ("...", "…", ",", "-", ";", ":")
-OPENING_SOUNDS = frozenset("um uh er erm hmm mm oh well".split())
+OPENING_SOUNDS = HESITATIONS | {"oh", "well"}
 
 
 @dataclass

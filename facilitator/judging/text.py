@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from facilitator.core import words  # noqa: F401 (the one tokeniser; re-exported for the judges)
+from facilitator.core import HESITATIONS, words  # noqa: F401 (words: the one tokeniser, re-exported)
 
 PERSON_SWAP = {
     "i": "you", "me": "you", "my": "your", "mine": "yours", "myself": "yourself",
@@ -32,7 +32,7 @@ STOPWORDS = frozenset(
     cause since make makes made feel feels felt feeling feelings""".split()
 )
 
-FILLERS = frozenset("um uh er erm hmm mm uhm ah".split())
+FILLERS = HESITATIONS
 
 NEGATORS = frozenset(
     """not no never nothing nobody none nowhere neither nor don't didn't doesn't isn't
