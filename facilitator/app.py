@@ -199,7 +199,8 @@ def _assemble(config: Config, source: AudioSource, bus: EventBus, controls: Cont
 
 def pacing(config: Config):
     """Each partner's own pauses, learnt as they speak: a partner who pauses only briefly
-    inside their turns is answered after fluent_end_s, the others after least_end_s."""
+    after finished sentences inside their turns is answered after fluent_end_s, the others
+    after least_end_s (pauses the words kept open, mid-sentence, are the words' business)."""
     from facilitator.turn_end.pacing import Pacing, PacingOptions
 
     return Pacing(PacingOptions(fluent_end_s=config.turns.fluent_end_s,

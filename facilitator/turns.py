@@ -56,6 +56,7 @@ class TurnAudio:
     voiced_ms: int = 0
     pauses: list[float] = field(default_factory=list)   # silences inside the turn (s), each
                                                         # followed by more of its speech
+    pause_starts: list[float] = field(default_factory=list)   # where each began (speech_end)
 
     def audio(self, until: float | None = None) -> np.ndarray:
         audio = np.concatenate(self.chunks) if self.chunks else np.zeros(0, np.int16)
@@ -123,6 +124,7 @@ class TurnSegmenter:
         if voiced:
             if self._silence_frames:
                 self.turn.pauses.append(round(self._silence_frames * frame_s, 3))
+                self.turn.pause_starts.append(self.turn.speech_end)
             self.turn.voiced_ms += self.frame_ms
             self.turn.speech_end = t + frame_s
             self._silence_frames = 0

@@ -294,10 +294,11 @@ def test_end_model_words_is_the_default_and_never_waits_less_than_a_mid_thought_
 
 
 def _paced_session(appointment_gap_s: float, answer: tuple[str, ...] = ("I think you got most of it.",),
-                   answer_gap_s: float = 0.0):
+                   answer_gap_s: float = 0.0, appointment_and: bool = False):
     """A's appointment as four phrases (about 11 s of speech) with `appointment_gap_s`
-    between them, B's answer, A's message, B's mirror (with its cue), then A's answer to
-    "did I get that?" without a cue, as `answer`'s phrases with `answer_gap_s` between them."""
+    between them (`appointment_and`: each phrase but the last ends on "and"), B's answer, A's
+    message, B's mirror (with its cue), then A's answer to "did I get that?" without a cue,
+    as `answer`'s phrases with `answer_gap_s` between them."""
     lines = ToneLines()
     audio = [np.zeros(SAMPLE_RATE, np.int16)]
 
@@ -306,10 +307,13 @@ def _paced_session(appointment_gap_s: float, answer: tuple[str, ...] = ("I think
             audio.append(lines.line(phrase))
             audio.append(np.zeros(int((gap_s if index < len(parts) - 1 else 3.0) * SAMPLE_RATE), np.int16))
 
-    say(["Sam, I would like to have a dialogue with you tonight about the evenings",
-         "and the weeks when you were working late at the office again",
-         "and the dinners we have not had together for a while now",
-         "if you have the time for it. Is now a good time?"], appointment_gap_s)
+    appointment = ["Sam, I would like to have a dialogue with you tonight about the evenings",
+                   "and the weeks when you were working late at the office again",
+                   "and the dinners we have not had together for a while now",
+                   "if you have the time for it. Is now a good time?"]
+    if appointment_and:
+        appointment = [phrase.removeprefix("and ") + " and" for phrase in appointment[:-1]] + appointment[-1:]
+    say(appointment, appointment_gap_s)
     for line in OPENING[1:] + ["What I hear you saying is you felt lonely. Did I get that?"]:
         say([line], 0.0)
     say(list(answer), answer_gap_s)
@@ -336,19 +340,49 @@ def test_a_partner_who_pauses_only_briefly_is_answered_sooner(monkeypatch, gap_i
     assert config.turns.least_end_s - 1e-6 <= waits["send"] <= config.turns.least_end_s + 2 * frame_s
 
 
-def test_a_long_pause_inside_the_open_turn_makes_the_rest_of_it_wait_longer(monkeypatch):
+def _ends_with_and(text, *args):
+    """"and" keeps the turn open (longer than the floor), a comma a little (shorter than the
+    floor: the floor is what holds the turn there), anything else is "finished"."""
+    text = text.rstrip(".")
+    return 2.8 if text.endswith(" and") else 1.5 if text.endswith(",") else 0.5
+
+
+def test_a_long_pause_the_words_did_not_cover_makes_the_rest_of_the_turn_wait_longer(monkeypatch):
     from facilitator import app
 
-    def wait_for(text, *args):         # "and" keeps the turn open; anything else is "finished"
-        return 2.8 if text.rstrip(".").endswith(" and") else 0.5
-
-    monkeypatch.setattr(app, "thought_end", lambda config: wait_for)
+    monkeypatch.setattr(app, "thought_end", lambda config: _ends_with_and)
     config = Config()
-    events = _run_audio(*_paced_session(0.3, ("I think you got most of it and", "you left out the dinners."),
+    events = _run_audio(*_paced_session(0.3, ("I think you got most of it,", "you left out the dinners."),
                                         answer_gap_s=1.3), config)
     confirm = [t for t in of(events, "turn") if t["step"] == "confirm"][0]
     assert confirm["text"].endswith("you left out the dinners.")
     assert _waits(events)["confirm"] >= config.turns.least_end_s - 1e-6     # not fluent_end_s any more
+
+
+def test_a_long_pause_the_words_kept_open_does_not_slow_the_partner_down(monkeypatch):
+    from facilitator import app
+
+    monkeypatch.setattr(app, "thought_end", lambda config: _ends_with_and)
+    config = Config()
+    events = _run_audio(*_paced_session(0.3, ("I think you got most of it and", "you left out the dinners."),
+                                        answer_gap_s=1.3), config)
+    confirm = [t for t in of(events, "turn") if t["step"] == "confirm"][0]
+    assert confirm["text"].endswith("you left out the dinners.")      # the words waited through it
+    frame_s = config.turns.frame_ms / 1000
+    assert config.turns.fluent_end_s - 1e-6 <= _waits(events)["confirm"] <= config.turns.fluent_end_s + 2 * frame_s
+
+
+def test_a_long_pause_the_words_kept_open_in_an_earlier_turn_is_not_the_partner_s_pace(monkeypatch):
+    from facilitator import app
+
+    monkeypatch.setattr(app, "thought_end", lambda config: _ends_with_and)
+    config = Config()
+    # A's appointment pauses 1.2 s after "and ..." (the words kept it open), A's answer is fluent
+    events = _run_audio(*_paced_session(1.2, appointment_and=True), config)
+    appointment = [t for t in of(events, "turn") if t["step"] == "appointment"]
+    assert len(appointment) == 1
+    frame_s = config.turns.frame_ms / 1000
+    assert config.turns.fluent_end_s - 1e-6 <= _waits(events)["confirm"] <= config.turns.fluent_end_s + 2 * frame_s
 
 
 def _confirm_after_mirror(answer_parts: list[str], gap_inside_s: float):

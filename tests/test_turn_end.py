@@ -159,3 +159,19 @@ def test_pacing_trusts_a_partner_s_pace_only_once_heard_and_never_forgets_a_long
     assert same.floor_s("B") == 1.7                                  # equal: the pace is not used
     with pytest.raises(ValueError):
         PacingOptions(fluent_end_s=2.0, least_end_s=1.7)
+
+
+def test_only_the_pauses_the_words_did_not_keep_open_tell_a_partner_s_pace():
+    from facilitator.turn_end.pacing import Pacing, PacingOptions, pace_pauses
+
+    pacing = Pacing(PacingOptions(fluent_end_s=0.95, least_end_s=1.7))
+    assert pacing.shelters(2.8) and pacing.shelters(1.7)      # "... when |": the words waited
+    assert not pacing.shelters(0.7)                             # "... my parents. |": the floor did
+    pauses, starts = [0.3, 1.4, 1.2], [2.0, 4.5, 7.0]
+    assert pace_pauses(pauses, starts, {4.5}) == [0.3, 1.2]
+    assert pace_pauses(pauses, starts, set()) == pauses
+    assert pace_pauses(pauses, starts[:1], {2.0}) == [1.4, 1.2]   # a pause without its start counts
+    pacing.heard("A", 8.0, pace_pauses(pauses, starts, {4.5, 7.0}), weighty=True)
+    assert pacing.floor_s("A", weighty=True) == 0.95
+    pacing.heard("A", 3.0, pace_pauses([1.1], [1.0], set()), weighty=True)
+    assert pacing.floor_s("A", weighty=True) == 1.7

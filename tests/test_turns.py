@@ -121,3 +121,8 @@ def test_the_silences_inside_a_turn_are_kept_with_it(say):
     assert turn.pauses and all(p > 0 for p in turn.pauses)
     assert 0.9 <= max(turn.pauses) < 0.9 + 2 * 0.35 + 0.1   # the gap and espeak-ng's own padding
     assert sorted(turn.pauses)[-2:][0] < 0.9                 # the other silences are the voice's own
+    assert len(turn.pause_starts) == len(turn.pauses)
+    longest = turn.pauses.index(max(turn.pauses))
+    first_end = 1.0 + len(first) / 16000                   # the gap begins where the first sentence ends
+    assert abs(turn.pause_starts[longest] - first_end) < 0.45
+    assert turn.pause_starts == sorted(turn.pause_starts) and turn.pause_starts[-1] < turn.speech_end

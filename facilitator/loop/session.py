@@ -29,7 +29,7 @@ from facilitator.record import RecordWriteError
 from facilitator.schema import RECORD_TYPES, shifted
 from facilitator.signals import Dropped, Listening as ListeningAgain, Partial, Ready, Signal, Timing
 from facilitator.spoken_commands import CommandReader
-from facilitator.turn_end.pacing import Pacing
+from facilitator.turn_end.pacing import Pacing, pace_pauses
 from facilitator.turns import EndOfTurnPolicy, Pause, TurnSegmenter
 
 class WaitFor(Protocol):
@@ -79,6 +79,7 @@ class Session:
         self.wait_for = wait_for
         self.pacing = pacing
         self._wait_s: float | None = None  # the silence that ends the open turn (wait_for's)
+        self._sheltered: set[float] = set()   # the open turn's pauses the words covered (pacing)
         self.segmenter = TurnSegmenter(config.turns)
         self.policy = EndOfTurnPolicy(config.turns)
         self.now = 0.0                    # input time of the latest frame's end
@@ -194,6 +195,7 @@ class Session:
         turn = self.segmenter.turn
         if event == "start":
             self.listening.begin(turn.start)
+            self._sheltered = set()
             self.attribution.new_turn()
         if turn is not None and self.listening.open is not None:
             self.last_activity = self.now   # (finishing the turn below may speak: that moves it on)
@@ -241,12 +243,17 @@ class Session:
             wait = float(self.wait_for(self.listening.open.text, expectation.step, turn.audio(),
                                        turn.speech_end - turn.start))
             if self.pacing is not None:
-                wait = max(wait, self.pacing.floor_s(expectation.speaker, turn.pauses,
+                if self.pacing.shelters(wait):
+                    self._sheltered.add(turn.speech_end)
+                wait = max(wait, self.pacing.floor_s(expectation.speaker, self._pace_pauses(turn),
                                                      expectation.weighty))
             return wait
         except Exception:   # noqa: BLE001 - fall back to the fixed waits for this pause
             logging.getLogger("facilitator").debug("thought end failed", exc_info=True)
             return None
+
+    def _pace_pauses(self, turn) -> list[float]:
+        return pace_pauses(turn.pauses, turn.pause_starts, self._sheltered)
 
     def _who_so_far(self, turn, final: bool = False) -> None:
         expectation = self.conversation.expectation
@@ -278,7 +285,7 @@ class Session:
         turn = self.segmenter.close_turn()
         text = state.text
         if self.pacing is not None and turn.voiced_ms >= self.config.turns.min_turn_ms:
-            self.pacing.heard(expectation.speaker, turn.voiced_ms / 1000, turn.pauses,
+            self.pacing.heard(expectation.speaker, turn.voiced_ms / 1000, self._pace_pauses(turn),
                               expectation.weighty)
         if turn.voiced_ms < self.config.turns.min_turn_ms or not text:
             self.attribution.drop_turn()          # no thread is left running behind a dropped turn

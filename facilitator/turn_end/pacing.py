@@ -18,14 +18,21 @@ mirror: `weighty`) than in a "yes" or in enrollment's chat about their day:
 The longest pause is kept for the whole session (a partner who paused once may again).
 `floor_s(speaker)` is that shortest wait; the words and the voice (ThoughtEnd) may ask for
 longer, never for less.
+
+Only the pauses the words did not already cover count (`pace_pauses`): a pause after "when",
+"because" or "and my phone", where the words alone kept the turn open for `least_end_s` or
+more (`shelters`), is the words' business, and the words will wait there again; the pace is
+learnt from the pauses after words that looked finished ("... with my parents. | I wanted"),
+the only places where the floor is what keeps a thought from being cut. A partner who
+pauses long only in mid-sentence is answered after `fluent_end_s` once they finish.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 
-__all__ = ["Pacing", "PacingOptions"]
+__all__ = ["Pacing", "PacingOptions", "pace_pauses"]
 
 
 @dataclass(frozen=True)
@@ -83,8 +90,24 @@ class Pacing:
         longest = max([heard.longest_pause_s, *open_pauses])
         return min(o.least_end_s, max(o.fluent_end_s, o.margin * longest))
 
+    def shelters(self, words_wait_s: float) -> bool:
+        """The words alone waited this long at a pause: long enough that the floor did not
+        matter there (a pause after them does not tell the partner's pace)."""
+        return words_wait_s >= self.options.least_end_s
+
     def describe(self, speaker: str | None, weighty: bool = False) -> dict:
         """What is known of `speaker`'s pace (for logs and the benchmark)."""
         heard = self._partners.get((speaker, weighty), _Heard())
         return {"speech_s": round(heard.speech_s, 2), "longest_pause_s": round(heard.longest_pause_s, 2),
                 "floor_s": round(self.floor_s(speaker, weighty=weighty), 3)}
+
+
+def pace_pauses(pauses: Sequence[float], starts: Sequence[float],
+                sheltered: Collection[float]) -> list[float]:
+    """The pauses of a turn that tell the partner's pace: those that did not begin at a speech
+    end in `sheltered` (where the words alone waited at least least_end_s: `Pacing.shelters`).
+    `pauses` and `starts`: TurnAudio.pauses and TurnAudio.pause_starts (a pause without its
+    start counts)."""
+    known = list(starts)[: len(pauses)]
+    known += [None] * (len(pauses) - len(known))
+    return [pause for pause, start in zip(pauses, known) if start is None or start not in sheltered]
