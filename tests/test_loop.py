@@ -347,42 +347,40 @@ def _ends_with_and(text, *args):
     return 2.8 if text.endswith(" and") else 1.5 if text.endswith(",") else 0.5
 
 
-def test_a_long_pause_the_words_did_not_cover_makes_the_rest_of_the_turn_wait_longer(monkeypatch):
+def _confirm_with_words_waits(monkeypatch, *session_args, **session_options):
+    """The confirm turn and A's wait before it, with _ends_with_and deciding the words' wait."""
     from facilitator import app
 
     monkeypatch.setattr(app, "thought_end", lambda config: _ends_with_and)
-    config = Config()
-    events = _run_audio(*_paced_session(0.3, ("I think you got most of it,", "you left out the dinners."),
-                                        answer_gap_s=1.3), config)
+    events = _run_audio(*_paced_session(*session_args, **session_options), Config())
+    assert len([t for t in of(events, "turn") if t["step"] == "appointment"]) == 1   # never cut
     confirm = [t for t in of(events, "turn") if t["step"] == "confirm"][0]
+    return confirm, _waits(events)["confirm"]
+
+
+def _answered_after(wait: float, setting: str) -> bool:
+    turns = Config().turns
+    return getattr(turns, setting) - 1e-6 <= wait <= getattr(turns, setting) + 2 * turns.frame_ms / 1000
+
+
+def test_a_long_pause_the_words_did_not_cover_makes_the_rest_of_the_turn_wait_longer(monkeypatch):
+    confirm, wait = _confirm_with_words_waits(
+        monkeypatch, 0.3, ("I think you got most of it,", "you left out the dinners."), 1.3)
     assert confirm["text"].endswith("you left out the dinners.")
-    assert _waits(events)["confirm"] >= config.turns.least_end_s - 1e-6     # not fluent_end_s any more
+    assert wait >= Config().turns.least_end_s - 1e-6                  # not fluent_end_s any more
 
 
 def test_a_long_pause_the_words_kept_open_does_not_slow_the_partner_down(monkeypatch):
-    from facilitator import app
-
-    monkeypatch.setattr(app, "thought_end", lambda config: _ends_with_and)
-    config = Config()
-    events = _run_audio(*_paced_session(0.3, ("I think you got most of it and", "you left out the dinners."),
-                                        answer_gap_s=1.3), config)
-    confirm = [t for t in of(events, "turn") if t["step"] == "confirm"][0]
+    confirm, wait = _confirm_with_words_waits(
+        monkeypatch, 0.3, ("I think you got most of it and", "you left out the dinners."), 1.3)
     assert confirm["text"].endswith("you left out the dinners.")      # the words waited through it
-    frame_s = config.turns.frame_ms / 1000
-    assert config.turns.fluent_end_s - 1e-6 <= _waits(events)["confirm"] <= config.turns.fluent_end_s + 2 * frame_s
+    assert _answered_after(wait, "fluent_end_s")
 
 
 def test_a_long_pause_the_words_kept_open_in_an_earlier_turn_is_not_the_partner_s_pace(monkeypatch):
-    from facilitator import app
-
-    monkeypatch.setattr(app, "thought_end", lambda config: _ends_with_and)
-    config = Config()
-    # A's appointment pauses 1.2 s after "and ..." (the words kept it open), A's answer is fluent
-    events = _run_audio(*_paced_session(1.2, appointment_and=True), config)
-    appointment = [t for t in of(events, "turn") if t["step"] == "appointment"]
-    assert len(appointment) == 1
-    frame_s = config.turns.frame_ms / 1000
-    assert config.turns.fluent_end_s - 1e-6 <= _waits(events)["confirm"] <= config.turns.fluent_end_s + 2 * frame_s
+    # A's appointment pauses 1.2 s after each "... and" (the words kept it open); A's answer is fluent
+    _, wait = _confirm_with_words_waits(monkeypatch, 1.2, appointment_and=True)
+    assert _answered_after(wait, "fluent_end_s")
 
 
 def _confirm_after_mirror(answer_parts: list[str], gap_inside_s: float):
