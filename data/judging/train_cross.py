@@ -38,6 +38,12 @@ sender statements 0.886 -> 0.951) and was better on shared dev summaries and emp
 (3-class 0.750 -> 0.872, empathy 0.937 -> 1.000), but it passed more bad mirrors (shared dev
 as heard: 2 -> 9 of 53 not-mirrors called mirrors, pass-vs-not 0.970 -> 0.929), so it was
 not shipped either: praising a mirror that changed what was said is the worse mistake.
+Trained with `--as-given` on every file (stop 26), it was better on all of our own held-out
+sets (mirror 3-class 0.847 -> 0.878, not-mirrors called mirrors 7 -> 2 of 482; sender
+statements 0.886 -> 0.968) and on shared dev summaries (pass-vs-not 0.933 -> 1.000), but on
+the shared dev mirrors as heard it passed 7 of 53 not-mirrors (shipped: 2), most of them a
+defence after a fair start ("... but I'm just wiped out by ten, it's not about you", "you're
+exhausted? I've been up since five"), so it was not shipped.
 """
 
 from __future__ import annotations
