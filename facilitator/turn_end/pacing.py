@@ -31,6 +31,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
+from itertools import zip_longest
 
 __all__ = ["Pacing", "PacingOptions", "pace_pauses"]
 
@@ -108,6 +109,5 @@ def pace_pauses(pauses: Sequence[float], starts: Sequence[float],
     end in `sheltered` (where the words alone waited at least least_end_s: `Pacing.shelters`).
     `pauses` and `starts`: TurnAudio.pauses and TurnAudio.pause_starts (a pause without its
     start counts)."""
-    known = list(starts)[: len(pauses)]
-    known += [None] * (len(pauses) - len(known))
-    return [pause for pause, start in zip(pauses, known) if start is None or start not in sheltered]
+    return [pause for pause, start in zip_longest(pauses, starts[: len(pauses)])
+            if start is None or start not in sheltered]
