@@ -322,3 +322,27 @@ def test_stale_heads_are_not_used():
     heads["mirror"].features = heads["mirror"].features[:-1]  # as if written by older code
     j = StructuredJudge(heads)
     assert j._head("mirror") is heads["mirror_lexical"]
+
+
+def test_a_defence_is_tacked_onto_a_whole_mirror_for_training():
+    from train_judge import defence_tail, defences_after_mirrors
+
+    assert defence_tail("so i turn away, but i'm just wrecked by the time we get to bed") == \
+        "but i'm just wrecked by the time we get to bed"
+    assert defence_tail("i did tell her, she must have missed the message") == \
+        "i did tell her, she must have missed the message"
+    assert defence_tail("so i turn away when you reach for me") is None   # no defence to take
+    group = [
+        {"id": "g-1", "group": "g", "kind": "mirror", "label": "mirror", "reason": "", "context": ["s"],
+         "reply": "so when you reach for me i turn away and you feel unwanted. did i get that"},
+        {"id": "g-2", "group": "g", "kind": "mirror", "label": "not_mirror", "reason": "defend",
+         "context": ["s"], "reply": "so i turn away, but i'm just wrecked by the time we get to bed"},
+        {"id": "g-3", "group": "g", "kind": "mirror", "label": "not_mirror", "reason": "actor",
+         "context": ["s"], "reply": "so you turn away, but i reach for you"},
+        {"id": "h-1", "group": "h", "kind": "mirror", "label": "not_mirror", "reason": "defend",
+         "context": ["t"], "reply": "well you never said anything before"},
+    ]
+    made = defences_after_mirrors(group)
+    assert [(m["reply"], m["label"], m["reason"]) for m in made] == [
+        ("so when you reach for me i turn away and you feel unwanted, but i'm just wrecked by the "
+         "time we get to bed", "not_mirror", "defend")]

