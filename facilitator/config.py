@@ -53,6 +53,9 @@ class TurnsConfig:
                                          # (people pause up to 1.5 s inside a thought) ...
     fluent_end_s: float = 0.95           # ... but a partner heard pausing only briefly inside
                                          # their turns is answered sooner (turn_end.pacing)
+    last_word_read_s: float = 1.0        # ... and when the words so far look finished, the last
+                                         # this-many seconds are read again alone (a long stretch's
+                                         # reading drops a dangling "and"); 0 = off
     incomplete_end_s: float = 2.8        # silence that ends a turn ending mid-thought
     max_turn_s: float = 90.0             # a turn is closed after this long whatever happens
     min_turn_ms: int = 300               # shorter bursts of sound are not turns
@@ -215,6 +218,8 @@ def _check_ranges(config: Config, source: str) -> None:
         fail("[turns] least_end_s must be more than 0 and not longer than incomplete_end_s")
     if not 0 < config.turns.fluent_end_s <= config.turns.least_end_s:
         fail("[turns] fluent_end_s must be more than 0 and not longer than least_end_s")
+    if not (config.turns.last_word_read_s == 0 or 0.3 <= config.turns.last_word_read_s <= 3.0):
+        fail("[turns] last_word_read_s must be 0 (off) or from 0.3 to 3.0 seconds")
     if config.turns.end_model not in END_MODELS:
         fail("[turns] end_model must be " + " or ".join(f'"{m}"' for m in END_MODELS))
     if config.turns.word_cue_end_ms < config.turns.cue_end_ms:

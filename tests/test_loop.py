@@ -13,7 +13,8 @@ from facilitator.core import SAMPLE_RATE
 from facilitator.dialogue import Dialogue, Script
 from facilitator.events import Control, ControlQueue, EventBus, as_dict
 from facilitator.judging import Verdict
-from facilitator.sim.fakes import ArraySource, FakeAttributor, FakeTranscriber, NullVoice, ToneLines
+from facilitator.sim.fakes import BLOCK, ArraySource, FakeAttributor, FakeTranscriber, NullVoice, ToneLines
+from facilitator.transcribe import Transcript
 from facilitator.speakers.identify import Interruption
 from facilitator.speakers.live import SpeakerSetup, WhoSpoke
 
@@ -192,14 +193,14 @@ def _mirror_after_opening(mirror_parts: list[str], gap_inside_s: float):
     return lines, np.concatenate(audio)
 
 
-def _run_audio(lines, audio, config=None):
+def _run_audio(lines, audio, config=None, transcriber=FakeTranscriber):
     events: list[dict] = []
     bus = EventBus()
     bus.subscribe(lambda event: events.append(as_dict(event)))
     bus.subscribe_signals(lambda event: events.append(as_dict(event)))
     dialogue = Dialogue(Script.load("intentional_dialogue"), NAMES)
     session = _assemble(config or Config(), ArraySource(audio), bus, ControlQueue(), NAMES,
-                        FakeTranscriber(lines), PassingJudge(), NullVoice(), dialogue, None,
+                        transcriber(lines), PassingJudge(), NullVoice(), dialogue, None,
                         SpeakerSetup(FakeAttributor(), None), False, lambda e: None, 0.0, None)
     session.run()
     return events
@@ -347,12 +348,13 @@ def _ends_with_and(text, *args):
     return 2.8 if text.endswith(" and") else 1.5 if text.endswith(",") else 0.5
 
 
-def _confirm_with_words_waits(monkeypatch, *session_args, **session_options):
+def _confirm_with_words_waits(monkeypatch, *session_args, config=None, transcriber=FakeTranscriber,
+                              **session_options):
     """The confirm turn and A's wait before it, with _ends_with_and deciding the words' wait."""
     from facilitator import app
 
     monkeypatch.setattr(app, "thought_end", lambda config: _ends_with_and)
-    events = _run_audio(*_paced_session(*session_args, **session_options), Config())
+    events = _run_audio(*_paced_session(*session_args, **session_options), config or Config(), transcriber)
     assert len([t for t in of(events, "turn") if t["step"] == "appointment"]) == 1   # never cut
     confirm = [t for t in of(events, "turn") if t["step"] == "confirm"][0]
     return confirm, _waits(events)["confirm"]
@@ -381,6 +383,33 @@ def test_a_long_pause_the_words_kept_open_in_an_earlier_turn_is_not_the_partner_
     # A's appointment pauses 1.2 s after each "... and" (the words kept it open); A's answer is fluent
     _, wait = _confirm_with_words_waits(monkeypatch, 1.2, appointment_and=True)
     assert _answered_after(wait, "fluent_end_s")
+
+
+class _DropsTheLastAnd(FakeTranscriber):
+    """Whisper's slip: a stretch longer than 1.3 s that ends on "... and" is read without
+    the "and"; a shorter piece is read as the last word of the line whose end it holds."""
+
+    def transcribe(self, audio, context=""):
+        if len(audio) > 1.3 * SAMPLE_RATE:
+            text = super().transcribe(audio, context).text
+            return Transcript(text[:-len(" and")] + "." if text.endswith(" and") else text)
+        self.calls.append(len(audio))
+        haystack = np.asarray(audio).tobytes()
+        ends = [line for line in self.lines.lines
+                if len(line.audio) >= BLOCK and haystack.find(line.audio[-2 * BLOCK:-BLOCK].tobytes()) >= 0]
+        return Transcript(ends[-1].text.split()[-1] if ends else "")
+
+
+def test_a_dangling_and_the_long_reading_dropped_is_heard_in_the_last_moment_read_alone(monkeypatch):
+    # A's appointment pauses 1.2 s after each "... and", which the reading of the whole
+    # stretch leaves out: read alone, the last second holds it, and the words wait through
+    # the pause, so A's pace stays fluent
+    _, wait = _confirm_with_words_waits(monkeypatch, 1.2, appointment_and=True, transcriber=_DropsTheLastAnd)
+    assert _answered_after(wait, "fluent_end_s")
+    off = Config().with_changes(turns={"last_word_read_s": 0.0})
+    _, wait = _confirm_with_words_waits(monkeypatch, 1.2, appointment_and=True, transcriber=_DropsTheLastAnd,
+                                        config=off)
+    assert _answered_after(wait, "least_end_s")       # the 1.2 s pauses looked like A's pace
 
 
 def _confirm_after_mirror(answer_parts: list[str], gap_inside_s: float):

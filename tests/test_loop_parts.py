@@ -136,3 +136,14 @@ def test_words_read_at_a_short_silence_are_kept_only_once_the_pause_lasts():
     assert listening.open.committed_text == "w1" and listening.open.pending_text == ""
     listening.transcribe_so_far(Turn(11.0), settled=False)          # 7.5 s unkept is too long: kept
     assert listening.open.committed_text == "w1 w2"
+
+
+def test_the_last_moment_of_a_turn_is_read_alone_and_leaves_the_open_words_as_they_were():
+    words = CountingWords()
+    listening = Listening(words)
+    listening.begin(0.0)
+    listening.transcribe_so_far(Turn(4.0))
+    assert listening.last_words_alone(Turn(4.0), 1.0) == "w2"
+    assert words.pieces[-1] == 1.0                                  # the last second only
+    assert listening.last_words_alone(Turn(0.5), 1.0) == "w3" and words.pieces[-1] == 0.5
+    assert listening.open.text == "w1"                              # the turn's words unchanged

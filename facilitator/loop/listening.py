@@ -90,6 +90,15 @@ class Listening:
             self._keep_long_pending(state)
         return True
 
+    def last_words_alone(self, turn: TurnSoFar, seconds: float) -> str:
+        """The last `seconds` of the turn's speech read alone, without the turn as context:
+        a reading of a long stretch often ends on its last full sentence and leaves out a
+        dangling "and" after it; read alone, the last moment keeps it."""
+        audio = turn.audio()
+        hi = min(len(audio), int(max(0.0, turn.speech_end + CUT_TAIL_S - turn.start) * SAMPLE_RATE))
+        lo = max(0, hi - int(seconds * SAMPLE_RATE))
+        return getattr(self.transcriber.transcribe(audio[lo:hi]), "text", "")
+
     def settle(self, turn: TurnSoFar) -> None:
         """The pause after words read at a shorter silence has lasted: keep them if long."""
         state = self.open

@@ -18,7 +18,7 @@ import numpy as np
 
 from facilitator.audio_in import AudioInputError, AudioSource, DeviceLost
 from facilitator.config import Config
-from facilitator.core import SAMPLE_RATE, Action, Conversation, Finished, HeardTurn, Note, Say, StepStarted
+from facilitator.core import SAMPLE_RATE, Action, Conversation, Finished, HeardTurn, Note, Say, StepStarted, words
 from facilitator.events import Control, ControlQueue, EventBus
 from facilitator.loop.attribution import Attribution
 from facilitator.loop.controls import control_outcome
@@ -30,7 +30,7 @@ from facilitator.schema import RECORD_TYPES, shifted
 from facilitator.signals import Dropped, Listening as ListeningAgain, Partial, Ready, Signal, Timing
 from facilitator.spoken_commands import CommandReader
 from facilitator.turn_end.pacing import Pacing, pace_pauses
-from facilitator.turns import EndOfTurnPolicy, Pause, TurnSegmenter
+from facilitator.turns import TRAILING_WORDS, EndOfTurnPolicy, Pause, TurnSegmenter, ends_with_cue
 
 class WaitFor(Protocol):
     def __call__(self, text: str, step: str | None, audio: np.ndarray,
@@ -240,8 +240,11 @@ class Session:
             return None
         expectation = self.conversation.expectation
         try:
-            wait = float(self.wait_for(self.listening.open.text, expectation.step, turn.audio(),
-                                       turn.speech_end - turn.start))
+            text, audio, end = self.listening.open.text, turn.audio(), turn.speech_end - turn.start
+            wait = float(self.wait_for(text, expectation.step, audio, end))
+            dropped = self._dropped_last_word(turn, text, wait)
+            if dropped:
+                wait = max(wait, float(self.wait_for(f"{text} {dropped}", expectation.step, audio, end)))
             if self.pacing is not None:
                 if self.pacing.shelters(wait):
                     self._sheltered.add(turn.speech_end)
@@ -251,6 +254,18 @@ class Session:
         except Exception:   # noqa: BLE001 - fall back to the fixed waits for this pause
             logging.getLogger("facilitator").debug("thought end failed", exc_info=True)
             return None
+
+    def _dropped_last_word(self, turn, text: str, wait: float) -> str:
+        """A trailing word ("and", "because") that the reading of the whole stretch left out
+        and the last moment of speech, read alone, holds; "" when there is none to look for."""
+        turns, said = self.config.turns, words(text)
+        if (not turns.last_word_read_s or not said or said[-1] in TRAILING_WORDS
+                or wait >= turns.incomplete_end_s
+                or turn.speech_end - turn.start < 1.5 * turns.last_word_read_s
+                or ends_with_cue(text, self.conversation.expectation.cues)):
+            return ""
+        heard = words(self.listening.last_words_alone(turn, turns.last_word_read_s))
+        return heard[-1] if heard and heard[-1] in TRAILING_WORDS and heard[-1] != said[-1] else ""
 
     def _pace_pauses(self, turn) -> list[float]:
         return pace_pauses(turn.pauses, turn.pause_starts, self._sheltered)
