@@ -24,9 +24,10 @@ incomplete mirror "not a mirror".
 The model is exported to ONNX and its weights quantized to int8 (about 23 MB; onnxruntime
 runs it, see facilitator/judging/cross.py), then judged on the held-out groups, text and
 transcripts. Deterministic on one machine (seeded; 2 threads). The shipped model was
-trained with `--as-given` (the turns as written) before the *_v4_* case files were written:
+trained with `--as-given` (the turns as written) on every case file, for three epochs
+(about 60 minutes on 2 cores):
 
-    train_cross.py --as-given --exclude mirror_v4_partials_cases steps_v4_edges_cases
+    train_cross.py --as-given --epochs 3
 
 the judge runs it with each turn ending on one full stop (cross_format.as_said), which
 scored better on every held-out set; a model trained without the flag learns from the turns
@@ -44,7 +45,15 @@ sets (mirror 3-class 0.847 -> 0.878, not-mirrors called mirrors 7 -> 2 of 482; s
 statements 0.886 -> 0.968) and on shared dev summaries (pass-vs-not 0.933 -> 1.000), but on
 the shared dev mirrors as heard it passed 7 of 53 not-mirrors (shipped: 2), most of them a
 defence after a fair start ("... but I'm just wiped out by ten, it's not about you", "you're
-exhausted? I've been up since five"), so it was not shipped.
+exhausted? I've been up since five"), so it was not shipped. For those, stop 27 wrote
+mirror_v5_defences_cases.txt (a long, fair mirror that turns into the Receiver's defence) and
+`defences_after_mirrors` (each group's defences after its whole mirrors); trained with them,
+`--as-given --epochs 3` (three epochs to fit the stop's time), it was shipped: against the
+model before it, on the same sets (benchmarks/judges.py), own held-out mirror pass-vs-not
+0.939 -> 0.980 (3-class 0.824 -> 0.875; not-mirrors called mirrors 36 -> 5 of 523), sender
+statements 0.886 -> 0.960, shared dev mirrors 0.952 -> 0.970 as written and 0.958 -> 0.964
+as heard (not-mirrors called mirrors 6 -> 4 and 4 -> 4 of 53), shared dev empathy 0.937 ->
+1.000; own held-out validation 0.986 -> 0.957 (2 of 49 not-valid passed, 1 of 27 valid failed).
 """
 
 from __future__ import annotations
