@@ -145,7 +145,6 @@ def combine(cases: list[dict]) -> list[dict]:
 
 
 _MIRROR_START = re.compile(r"^(?:ok(?:ay)? |um )?(?:so|what i|you said|it sounds like|i hear)\b")
-_CHECKIN_TAIL = re.compile(r"[.,?! ]*\b(?:did i get (?:that|it|all of that)|is that (?:right|it))[.?! ]*$")
 
 
 def defence_tail(reply: str) -> str | None:
@@ -175,7 +174,7 @@ def defences_after_mirrors(cases: list[dict]) -> list[dict]:
             if not mirrors:
                 break
             good = mirrors[n % len(mirrors)]
-            body = _CHECKIN_TAIL.sub("", good["reply"].strip()).rstrip(" ,.")
+            body = _CHECKIN_END.sub("", good["reply"].strip()).rstrip(" ,.")
             glue = ", " if tail.startswith("but ") else _pick(bad, "g", (". ", ", ", " ... "))
             out.append({**good, "reply": f"{body}{glue}{tail}", "label": "not_mirror",
                         "reason": "defend", "id": f"{good['id']}+{bad['id']}-defence"})
