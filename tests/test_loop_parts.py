@@ -143,7 +143,7 @@ def test_the_last_moment_of_a_turn_is_read_alone_and_leaves_the_open_words_as_th
     listening = Listening(words)
     listening.begin(0.0)
     listening.transcribe_so_far(Turn(4.0))
-    assert listening.last_words_alone(Turn(4.0), 1.0) == "w2"
+    assert listening.last_words_alone(Turn(4.0).audio(), 4.0, 1.0) == "w2"
     assert words.pieces[-1] == 1.0                                  # the last second only
-    assert listening.last_words_alone(Turn(0.5), 1.0) == "w3" and words.pieces[-1] == 0.5
+    assert listening.last_words_alone(Turn(0.5).audio(), 0.5, 1.0) == "w3" and words.pieces[-1] == 0.5
     assert listening.open.text == "w1"                              # the turn's words unchanged

@@ -90,12 +90,12 @@ class Listening:
             self._keep_long_pending(state)
         return True
 
-    def last_words_alone(self, turn: TurnSoFar, seconds: float) -> str:
-        """The last `seconds` of the turn's speech read alone, without the turn as context:
-        a reading of a long stretch often ends on its last full sentence and leaves out a
-        dangling "and" after it; read alone, the last moment keeps it."""
-        audio = turn.audio()
-        hi = min(len(audio), int(max(0.0, turn.speech_end + CUT_TAIL_S - turn.start) * SAMPLE_RATE))
+    def last_words_alone(self, audio: np.ndarray, speech_end_s: float, seconds: float) -> str:
+        """The last `seconds` of speech before `speech_end_s` (from the start of `audio`, the
+        turn's) read alone, without the turn as context: a reading of a long stretch often
+        ends on its last full sentence and leaves out a dangling "and" after it; read alone,
+        the last moment keeps it."""
+        hi = min(len(audio), int(max(0.0, speech_end_s + CUT_TAIL_S) * SAMPLE_RATE))
         lo = max(0, hi - int(seconds * SAMPLE_RATE))
         return getattr(self.transcriber.transcribe(audio[lo:hi]), "text", "")
 

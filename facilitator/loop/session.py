@@ -242,7 +242,7 @@ class Session:
         try:
             text, audio, end = self.listening.open.text, turn.audio(), turn.speech_end - turn.start
             wait = float(self.wait_for(text, expectation.step, audio, end))
-            dropped = self._dropped_last_word(turn, text, wait)
+            dropped = self._dropped_last_word(text, audio, end, wait)
             if dropped:
                 wait = max(wait, float(self.wait_for(f"{text} {dropped}", expectation.step, audio, end)))
             if self.pacing is not None:
@@ -255,16 +255,16 @@ class Session:
             logging.getLogger("facilitator").debug("thought end failed", exc_info=True)
             return None
 
-    def _dropped_last_word(self, turn, text: str, wait: float) -> str:
+    def _dropped_last_word(self, text: str, audio: np.ndarray, speech_end_s: float, wait: float) -> str:
         """A trailing word ("and", "because") that the reading of the whole stretch left out
         and the last moment of speech, read alone, holds; "" when there is none to look for."""
         turns, said = self.config.turns, words(text)
         if (not turns.last_word_read_s or not said or said[-1] in TRAILING_WORDS
                 or wait >= turns.incomplete_end_s
-                or turn.speech_end - turn.start < 1.5 * turns.last_word_read_s
+                or speech_end_s < 1.5 * turns.last_word_read_s
                 or ends_with_cue(text, self.conversation.expectation.cues)):
             return ""
-        heard = words(self.listening.last_words_alone(turn, turns.last_word_read_s))
+        heard = words(self.listening.last_words_alone(audio, speech_end_s, turns.last_word_read_s))
         return heard[-1] if heard and heard[-1] in TRAILING_WORDS and heard[-1] != said[-1] else ""
 
     def _pace_pauses(self, turn) -> list[float]:
