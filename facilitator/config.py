@@ -68,7 +68,7 @@ class TranscriptionConfig:
     model: str = "default"               # "default" (bundled tiny.en), "base" (packaged), or a model directory
     models_dir: str = "models"           # where `model = "<name>"` is looked for
     compute_type: str = "int8"
-    cpu_threads: int = 0                 # 0 = all cores
+    cpu_threads: int = 0                 # 0 = all cores but one (who spoke runs beside it)
     beam_size: int = 1
     short_encoder: bool = True           # encode only the turn's length, not 30 s (much faster)
     short_window_s: float = 10.0         # ... but at least this long (shorter windows loop)

@@ -36,3 +36,13 @@ def test_base_transcribes_a_sentence(say):
     model = Transcriber(TranscriptionConfig(model="base"))
     text = model.transcribe(say("I missed having dinner together last week.")).text.lower()
     assert "dinner" in text and "last week" in text
+
+
+def test_whisper_leaves_a_core_for_who_spoke_unless_told_otherwise():
+    from facilitator.transcribe import whisper_threads
+
+    assert whisper_threads(0, 2) == 1
+    assert whisper_threads(0, 8) == 7
+    assert whisper_threads(0, 1) == 1, "one core: Whisper still gets it"
+    assert whisper_threads(2, 2) == 2, "asked for: used as asked"
+    assert whisper_threads(6, 2) == 2, "never more threads than cores"
