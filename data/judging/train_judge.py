@@ -181,6 +181,85 @@ def defences_after_mirrors(cases: list[dict]) -> list[dict]:
     return out
 
 
+# Where a whole mirror or summary divides into pieces that each say one thing: after a
+# sentence end or a comma (with its "and"), and before "and" + a new subject.
+_PIECE_BREAK = re.compile(r"(?<=[.;!?])\s+|,\s+(?=\w)|\s+(?=and (?:then )?(?:i|you|we|he|she|they|it|my|your|the|that)\b)")
+# A piece that narrows or turns what comes before it ("..., just not this year", "..., unless
+# ...") cannot be left out without changing what was said; nor a piece next to a negated one
+# ("you're not saying you don't want kids, you're saying ...").
+_QUALIFIER = re.compile(r"^(?:and |but |so )?(?:just |only |even )?(?:not|never|no|nothing|unless|except|"
+                        r"only|without|as long as|although|though|even|instead|rather)\b")
+_CHECK_IN_TAIL = re.compile(
+    r"[.,?! ]*\b(?:did i get (?:that|it|all of (?:that|it)|all (?:that|it)|it all|everything)|"
+    r"is that (?:right|it|correct|everything|all))(?: right)?[.?! ]*$", re.I)
+_LEAD = re.compile(
+    r"^(?:ok(?:ay)?,? |um,? )?(?:so,? )?(?:what i(?:'m| am)? (?:hear|heard|hearing)(?: you say(?:ing)?)?"
+    r"(?: all together| overall)? is(?: that)?,?|it sounds like|let me see[^.]*\.|if i (?:got|understand)[^,]*,"
+    r"|(?:all together|putting it (?:all )?together|in all|overall),?)?\s*")
+_NEGATED = re.compile(r"\b(?:not|never|no|nothing|nobody)\b|n't\b")
+# A piece that only sets the scene ("so when the kids act up", "even when i say i'm fine")
+# must keep the piece after it.
+_SCENE = re.compile(r"^(?:(?:ok(?:ay)? )?so,? |what i(?:'m)? hear(?:ing)?(?: overall)? is,? |let me see[^.]*\. )?"
+                    r"(?:even )?(?:when|whenever|if|every time|each time|since|after|before|because|while|once)\b")
+
+
+def _pieces(body: str) -> list[str]:
+    """The body's pieces, each starting with what joined it to the one before (", ", " "
+    ...); a piece of fewer than three words goes with the next ("so, um, you ...")."""
+    cuts = [0] + [m.start() for m in _PIECE_BREAK.finditer(body)] + [len(body)]
+    parts: list[str] = []
+    carry = ""
+    for lo, hi in zip(cuts, cuts[1:]):
+        piece = carry + body[lo:hi]
+        if len(piece.strip(" ,").split()) < 3 and hi < len(body):
+            carry = piece
+            continue
+        parts.append(piece)
+        carry = ""
+    return parts
+
+
+def _droppable(pieces: list[str], index: int) -> bool:
+    """Whether the piece can be left out and leave what remains true (a piece of three
+    words is too often a qualifier: "but privately", "me included")."""
+    dropped, before = pieces[index].strip(" ,.").lower(), pieces[index - 1].strip(" ,.").lower()
+    if index == 1 and len(_LEAD.sub("", before, count=1).split()) < 3:
+        return False     # the first piece is only the lead-in ("so putting it together")
+    near = " ".join(pieces[max(0, index - 2):index]).lower()
+    return not (len(dropped.split()) < 4 or _QUALIFIER.match(dropped) or _NEGATED.search(dropped)
+                or _NEGATED.search(near) or _SCENE.match(before))
+
+
+def partials_from_wholes(cases: list[dict]) -> list[dict]:
+    """A whole mirror (or complete summary) with one of its pieces left out is a partial:
+    faithful, only incomplete. The hand-written partials are mostly short; left to them and
+    to the augmentations' many not-mirrors, the judge took a long reply that missed one
+    thing for whole and a short faithful one for not a mirror. One row per whole reply of
+    two pieces or more (the piece to leave out picked from its id, never the first), none
+    where leaving a piece out could change what is said: a piece that qualifies the one
+    before it, a piece next to a negated one, or the piece after a scene-setting "when ...".
+    The check-in stays as the reply had it."""
+    out = []
+    for case in cases:
+        if case["label"] not in ("mirror", "complete"):
+            continue
+        reply = case["reply"].strip()
+        body = _CHECK_IN_TAIL.sub("", reply).rstrip(" ,.")
+        checkin = reply[len(body):].strip(" ,.")
+        pieces = _pieces(body)
+        choices = [i for i in range(1, len(pieces)) if _droppable(pieces, i)]
+        if not choices:
+            continue
+        drop = choices[zlib.crc32(case["id"].encode()) % len(choices)]
+        kept = pieces[:drop] + pieces[drop + 1:]
+        text = "".join(kept).strip(" ,")
+        if checkin:
+            text = f"{text}. {checkin}"
+        out.append({**case, "reply": text, "label": "partial", "reason": "dropped_point",
+                    "id": case["id"] + "-part"})
+    return out
+
+
 _FEATURES: dict[tuple[str, str, bool], list[float]] = {}
 
 
