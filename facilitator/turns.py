@@ -32,6 +32,11 @@ TRAILING_WORDS = frozenset(
     um uh er and-uh also plus just very really more""".split()
 )
 
+# Words that join a thought to the next one; a reading that starts with one and runs on
+# past what the speech could hold heard it, then went on inventing (see dangling_word).
+JOINING_WORDS = frozenset("and but or so because cause 'cause since then um uh er also plus".split())
+MOST_WORDS_PER_S = 4.0   # faster than people speak
+
 
 CONTINUING_MARKS = ("...", "…", ",", "-", ";", ":")
 OPENING_SOUNDS = HESITATIONS | {"oh", "well"}
@@ -183,6 +188,18 @@ def cue_may_go_on(text: str, cue: str) -> bool:
         return True
     said = [w for w in words(text) if w not in OPENING_SOUNDS]
     return len(words(cue)) == 1 and len(said) <= 1
+
+
+def dangling_word(alone: str, last_said: str, seconds: float) -> str:
+    """The trailing word ("and", "because") that the last `seconds` of speech, read alone,
+    end on and the reading of the whole stretch (ending on `last_said`) left out; "" for
+    none. A reading with more words than that much speech can hold is Whisper going on past
+    a lone word ("And that's how you feel about your appearance." for "... parents, and"):
+    then its first word is the one heard, if it joins a thought to a next one."""
+    heard = words(alone)
+    if len(heard) > MOST_WORDS_PER_S * seconds + 1:
+        heard = heard[:1] if heard[0] in JOINING_WORDS else []
+    return heard[-1] if heard and heard[-1] in TRAILING_WORDS and heard[-1] != last_said else ""
 
 
 def words_complete(text: str) -> bool:

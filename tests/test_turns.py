@@ -126,3 +126,19 @@ def test_the_silences_inside_a_turn_are_kept_with_it(say):
     first_end = 1.0 + len(first) / 16000                   # the gap begins where the first sentence ends
     assert abs(turn.pause_starts[longest] - first_end) < 0.45
     assert turn.pause_starts == sorted(turn.pause_starts) and turn.pause_starts[-1] < turn.speech_end
+
+
+def test_a_dangling_word_is_heard_at_the_end_of_the_last_moment_read_alone():
+    from facilitator.turns import dangling_word
+
+    assert dangling_word("parents, and", "parents", 1.0) == "and"
+    assert dangling_word("Because...", "night", 1.0) == "because"
+    assert dangling_word("with your parents.", "parents", 1.0) == "", "nothing left out"
+    assert dangling_word("and the kids.", "kids", 1.0) == "", "a finished thought after its and"
+    assert dangling_word("", "parents", 1.0) == ""
+    # more words than a second of speech can hold: Whisper heard the "and", then invented on
+    assert dangling_word("And that's how you feel about your appearance.", "parents", 1.0) == "and"
+    assert dangling_word("I want to go in one by quickly.", "quickly", 1.0) == "", \
+        "an invented reading that does not start by joining on holds no dangling word"
+    assert dangling_word("And that's how you feel about it.", "parents", 2.0) == "", \
+        "two seconds can hold seven words: the reading's own last word decides"

@@ -30,7 +30,8 @@ from facilitator.schema import RECORD_TYPES, shifted
 from facilitator.signals import Dropped, Listening as ListeningAgain, Partial, Ready, Signal, Timing
 from facilitator.spoken_commands import CommandReader
 from facilitator.turn_end.pacing import Pacing, pace_pauses
-from facilitator.turns import TRAILING_WORDS, EndOfTurnPolicy, Pause, TurnSegmenter, ends_with_cue
+from facilitator.turns import (TRAILING_WORDS, EndOfTurnPolicy, Pause, TurnSegmenter, dangling_word,
+                               ends_with_cue)
 
 class WaitFor(Protocol):
     def __call__(self, text: str, step: str | None, audio: np.ndarray,
@@ -264,8 +265,10 @@ class Session:
                 or speech_end_s < 1.5 * turns.last_word_read_s
                 or ends_with_cue(text, self.conversation.expectation.cues)):
             return ""
-        heard = words(self.listening.last_words_alone(audio, speech_end_s, turns.last_word_read_s))
-        return heard[-1] if heard and heard[-1] in TRAILING_WORDS and heard[-1] != said[-1] else ""
+        alone = self.listening.last_words_alone(audio, speech_end_s, turns.last_word_read_s)
+        logging.getLogger("facilitator").debug("last moment read alone: %r (the words: ...%r)",
+                                               alone, text[-40:])
+        return dangling_word(alone, said[-1], turns.last_word_read_s)
 
     def _pace_pauses(self, turn) -> list[float]:
         return pace_pauses(turn.pauses, turn.pause_starts, self._sheltered)
