@@ -72,7 +72,8 @@ def is_heldout(case: dict) -> bool:
 CHECK_INS = ("did i get that", "is that right", "did i get it", "did i get all of that", "is that it")
 OPENERS = ("so ", "what i hear is ", "so what i'm hearing is ", "it sounds like ", "ok so ", "")
 _CHECKIN_END = re.compile(
-    r"[.,?! ]*\b(did i get (?:that|it|mad|all (?:of )?(?:that|it))(?: right)?|is that (?:right|it|correct))[.?! ]*$", re.I)
+    r"[.,?! ]*\b(did i get (?:that|it(?: all)?|mad|everything|all (?:of )?(?:that|it))(?: right)?"
+    r"|is that (?:right|it|correct|everything|all))[.?! ]*$", re.I)
 _OPENER_START = re.compile(
     r"^(?:ok(?:ay)?,? |um,? )?(?:so,? )?(?:what i(?:'m| am)? (?:hear|hearing)(?: you say(?:ing)?)? is(?: that)?,? "
     r"|it sounds like |if i understand you,? |i'm hearing )?", re.I)
@@ -189,9 +190,6 @@ _PIECE_BREAK = re.compile(r"(?<=[.;!?])\s+|,\s+(?=\w)|\s+(?=and (?:then )?(?:i|y
 # ("you're not saying you don't want kids, you're saying ...").
 _QUALIFIER = re.compile(r"^(?:and |but |so )?(?:just |only |even )?(?:not|never|no|nothing|unless|except|"
                         r"only|without|as long as|although|though|even|instead|rather)\b")
-_CHECK_IN_TAIL = re.compile(
-    r"[.,?! ]*\b(?:did i get (?:that|it|all of (?:that|it)|all (?:that|it)|it all|everything)|"
-    r"is that (?:right|it|correct|everything|all))(?: right)?[.?! ]*$", re.I)
 _LEAD = re.compile(
     r"^(?:ok(?:ay)?,? |um,? )?(?:so,? )?(?:what i(?:'m| am)? (?:hear|heard|hearing)(?: you say(?:ing)?)?"
     r"(?: all together| overall)? is(?: that)?,?|it sounds like|let me see[^.]*\.|if i (?:got|understand)[^,]*,"
@@ -244,7 +242,7 @@ def partials_from_wholes(cases: list[dict]) -> list[dict]:
         if case["label"] not in ("mirror", "complete"):
             continue
         reply = case["reply"].strip()
-        body = _CHECK_IN_TAIL.sub("", reply).rstrip(" ,.")
+        body = _CHECKIN_END.sub("", reply).rstrip(" ,.")
         checkin = reply[len(body):].strip(" ,.")
         pieces = _pieces(body)
         choices = [i for i in range(1, len(pieces)) if _droppable(pieces, i)]
